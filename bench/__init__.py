@@ -1,0 +1,1 @@
+"""Benchmarks for leadflow (`make bench`); results go to docs/performance.md."""

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): routers and request handling, no business logic."""

@@ -1,0 +1,1 @@
+"""The `leadflow` command line (Typer): argument parsing and printing, no business logic."""

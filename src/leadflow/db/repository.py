@@ -1,0 +1,154 @@
+"""Company-scoped data access. Every query built here is filtered by the tenant."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from leadflow.db.tables import Base
+from leadflow.errors import Conflict, ValidationFailed
+
+T = TypeVar("T", bound=Base)
+
+
+@dataclass
+class PageRequest:
+    """What a list call asks for: filters (column → allowed values), search, sort, cursor."""
+
+    filters: dict[str, list[Any]] = field(default_factory=dict)
+    search_columns: Sequence[str] = ()
+    q: str | None = None
+    sort: str = "id"
+    descending: bool = False
+    cursor: str | None = None
+    limit: int = 50
+
+
+class Repository(Generic[T]):
+    """Rows of one table that belong to one company."""
+
+    def __init__(self, session: Session, company_id: int, table: type[T]) -> None:
+        self.session = session
+        self.company_id = company_id
+        self.table = table
+
+    def column(self, name: str) -> InstrumentedAttribute[Any]:
+        return getattr(self.table, name)  # type: ignore[no-any-return]
+
+    def query(self) -> Select[T]:
+        """All rows of this company; callers refine it."""
+        return select(self.table).where(self.column("company_id") == self.company_id)
+
+    def get(self, row_id: int) -> T | None:
+        return self.session.scalars(self.query().where(self.column("id") == row_id)).first()
+
+    def find(self, column: str, value: Any) -> T | None:
+        return self.session.scalars(self.query().where(self.column(column) == value)).first()
+
+    def keys_by_id(self, ids: Iterable[int], column: str) -> dict[int, Any]:
+        """`{id: natural key}` for the given ids, in one query."""
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        stmt = select(self.column("id"), self.column(column)).where(
+            self.column("company_id") == self.company_id, self.column("id").in_(wanted)
+        )
+        return {row_id: key for row_id, key in self.session.execute(stmt)}
+
+    def count(self, **equals: Any) -> int:
+        stmt = select(func.count()).select_from(self.table)
+        stmt = stmt.where(self.column("company_id") == self.company_id)
+        for name, value in equals.items():
+            stmt = stmt.where(self.column(name) == value)
+        return int(self.session.scalar(stmt) or 0)
+
+    def add(self, row: T) -> T:
+        row.company_id = self.company_id  # type: ignore[attr-defined]
+        self.session.add(row)
+        self.flush(f"could not save the {self.table.__tablename__} record")
+        return row
+
+    def remove(self, row: T, label: str) -> None:
+        self.session.delete(row)
+        self.flush(f"cannot delete {label}: other records still refer to it")
+
+    def flush(self, message: str) -> None:
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(message) from error
+
+    def page(self, request: PageRequest) -> tuple[list[T], str | None]:
+        """One page of rows, ordered by (sort column, id), continuing after `cursor`."""
+        stmt = self.query()
+        for name, values in request.filters.items():
+            col = self.column(name)
+            stmt = stmt.where(col.is_(None) if values == [None] else col.in_(values))
+        if request.q:
+            pattern = f"%{request.q.lower()}%"
+            stmt = stmt.where(
+                or_(*(func.lower(self.column(c)).like(pattern) for c in request.search_columns))
+            )
+        sort_col, id_col = self.column(request.sort), self.column("id")
+        if request.cursor:
+            stmt = stmt.where(_after(sort_col, id_col, request, _decode(request.cursor)))
+        if request.descending:
+            order = [sort_col.desc().nulls_last(), id_col.desc()]
+        else:
+            order = [sort_col.asc().nulls_last(), id_col.asc()]
+        rows = list(self.session.scalars(stmt.order_by(*order).limit(request.limit + 1)))
+        if len(rows) <= request.limit:
+            return rows, None
+        rows = rows[: request.limit]
+        last = rows[-1]
+        return rows, _encode(getattr(last, request.sort), last.id)  # type: ignore[attr-defined]
+
+
+def _after(sort_col: Any, id_col: Any, request: PageRequest, position: tuple[Any, int]) -> Any:
+    """Rows strictly after `position` in (sort, id) order, NULL sort values last."""
+    value, last_id = position
+    beyond_id = id_col < last_id if request.descending else id_col > last_id
+    if value is None:
+        return and_(sort_col.is_(None), beyond_id)
+    try:
+        value = _coerce(sort_col, value)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed("cursor is not valid for this sort order") from error
+    beyond = sort_col < value if request.descending else sort_col > value
+    return or_(beyond, and_(sort_col == value, beyond_id), sort_col.is_(None))
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    python_type = column.type.python_type
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _encode(value: Any, row_id: int) -> str:
+    if isinstance(value, date | datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, row_id = json.loads(raw)
+        if not isinstance(row_id, int):
+            raise ValueError
+        return value, row_id
+    except ValueError as error:
+        raise ValidationFailed("cursor is not valid; use next_cursor from a list answer") from error

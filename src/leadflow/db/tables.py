@@ -1,0 +1,230 @@
+"""The relational schema. Every business record carries `company_id` (its tenant)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Date as SqlDate
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from leadflow.db.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def company_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+
+
+class Company(Timestamps, Base):
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Program(Timestamps, Base):
+    __tablename__ = "programs"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Campaign(Timestamps, Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)
+
+
+class LandingPage(Timestamps, Base):
+    __tablename__ = "landing_pages"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    creates_leads: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Event(Timestamps, Base):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime | None] = mapped_column()
+    location: Mapped[str | None] = mapped_column(String(200))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    creates_leads: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MarketingEmail(Timestamps, Base):
+    __tablename__ = "emails"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+
+
+class CustomField(Timestamps, Base):
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("company_id", "entity", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
+    choices: Mapped[list[Any] | None] = mapped_column()
+
+
+class Account(Timestamps, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("company_id", "domain"),
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_accounts_company_name", "company_id", "name"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    name: Mapped[str] = mapped_column(String(300))
+    domain: Mapped[str | None] = mapped_column(String(300))
+    industry: Mapped[str | None] = mapped_column(String(200))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    annual_revenue: Mapped[float | None] = mapped_column(Float)
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Contact(Timestamps, Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("company_id", "email"),
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_contacts_company_account", "company_id", "account_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Timestamps, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("company_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    territories: Mapped[list[Any]] = mapped_column(default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Lead(Timestamps, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_leads_company_stage", "company_id", "stage"),
+        Index("ix_leads_company_contact", "company_id", "contact_id"),
+        Index("ix_leads_company_account", "company_id", "account_id"),
+        Index("ix_leads_company_campaign", "company_id", "campaign_id"),
+        Index("ix_leads_company_owner", "company_id", "owner_id"),
+        Index("ix_leads_company_created", "company_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    scope: Mapped[str] = mapped_column(String(16), default="contact")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    origin: Mapped[str | None] = mapped_column(String(16))
+    origin_landing_page_id: Mapped[int | None] = mapped_column(ForeignKey("landing_pages.id"))
+    origin_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    origin_email_id: Mapped[int | None] = mapped_column(ForeignKey("emails.id"))
+    status: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    due_date: Mapped[date | None] = mapped_column(SqlDate)
+    territory: Mapped[str | None] = mapped_column(String(100))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    stage: Mapped[str] = mapped_column(String(16), default="nurture")
+    sales_ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    sales_ready_at: Mapped[datetime | None] = mapped_column()
+    recycled_at: Mapped[datetime | None] = mapped_column()
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    custom: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,182 @@
+"""Input shapes of every record, shared by the REST API, the CLI, `apply` and imports.
+
+References are given either as `<relation>_id` or by natural key (`campaign`, `contact_email`…).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+
+from leadflow.domain.naming import is_email, normalise_domain, normalise_email
+
+Slug = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+FieldKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+]
+
+
+class Input(BaseModel):
+    """Base of all inputs: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    email = normalise_email(value)
+    if not is_email(email):
+        raise ValueError(f"'{value}' is not an email address")
+    return email
+
+
+def _domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    domain = normalise_domain(value)
+    if "." not in domain or " " in domain:
+        raise ValueError(f"'{value}' is not a domain name")
+    return domain
+
+
+class ProgramIn(Input):
+    key: Slug
+    name: Name
+    description: Text | None = None
+
+
+class CampaignIn(Input):
+    key: Slug
+    name: Name
+    description: Text | None = None
+    program_id: int | None = None
+    program: Slug | None = None
+
+
+class LandingPageIn(Input):
+    key: Slug
+    name: Name
+    url: Text | None = None
+    campaign_id: int | None = None
+    campaign: Slug | None = None
+    creates_leads: bool = True
+
+
+class EventIn(Input):
+    key: Slug
+    name: Name
+    starts_at: datetime | None = None
+    location: Short | None = None
+    campaign_id: int | None = None
+    campaign: Slug | None = None
+    creates_leads: bool = True
+
+
+class EmailIn(Input):
+    key: Slug
+    name: Name
+    subject: Text | None = None
+    campaign_id: int | None = None
+    campaign: Slug | None = None
+
+
+class CustomFieldIn(Input):
+    key: FieldKey
+    entity: Literal["contact", "account", "lead"]
+    type: Literal["text", "number", "boolean", "date", "choice"]
+    label: Short | None = None
+    choices: list[Short] | None = None
+
+
+class ContactIn(Input):
+    email: str | None = None
+    first_name: Short | None = None
+    last_name: Short | None = None
+    job_title: Short | None = None
+    phone: Short | None = None
+    city: Short | None = None
+    state: Short | None = None
+    country: Short | None = None
+    account_id: int | None = None
+    account_domain: str | None = None
+    external_id: Short | None = None
+    custom: dict[str, Any] | None = None
+
+    _email = field_validator("email")(_email)
+    _domain = field_validator("account_domain")(_domain)
+
+
+class AccountIn(Input):
+    name: Name
+    domain: str | None = None
+    industry: Short | None = None
+    employees: int | None = Field(default=None, ge=0)
+    annual_revenue: float | None = Field(default=None, ge=0)
+    city: Short | None = None
+    country: Short | None = None
+    parent_id: int | None = None
+    parent_domain: str | None = None
+    external_id: Short | None = None
+    custom: dict[str, Any] | None = None
+
+    _domain = field_validator("domain", "parent_domain")(_domain)
+
+
+class UserIn(Input):
+    email: str
+    name: Short | None = None
+    role: Literal["admin", "marketer", "sales", "viewer"] = "sales"
+    available: bool = True
+    capacity: int | None = Field(default=None, ge=0)
+    territories: list[Short] = Field(default_factory=list)
+
+    _email = field_validator("email")(_email)
+
+
+class LeadIn(Input):
+    name: Name | None = None
+    scope: Literal["contact", "account"] = "contact"
+    contact_id: int | None = None
+    contact_email: str | None = None
+    account_id: int | None = None
+    account_domain: str | None = None
+    program_id: int | None = None
+    program: Slug | None = None
+    campaign_id: int | None = None
+    campaign: Slug | None = None
+    status: Short | None = None
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    due_date: date | None = None
+    territory: Short | None = None
+    owner_id: int | None = None
+    owner: str | None = None
+    external_id: Short | None = None
+    custom: dict[str, Any] | None = None
+
+    _email = field_validator("contact_email", "owner")(_email)
+    _domain = field_validator("account_domain")(_domain)
+
+
+class CompanyIn(Input):
+    key: Slug
+    name: Name
+    settings: dict[str, Any] | None = None
+
+
+def partial(model: type[Input]) -> type[Input]:
+    """The PATCH shape of `model`: every field optional, nothing defaulted; validators kept."""
+    fields: dict[str, Any] = {
+        name: (info.annotation | None, None)  # type: ignore[operator]
+        for name, info in model.model_fields.items()
+    }
+    name = model.__name__.removesuffix("In") + "Patch"
+    patch: type[Input] = create_model(name, __base__=model, **fields)
+    return patch

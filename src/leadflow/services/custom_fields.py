@@ -1,0 +1,85 @@
+"""Validating the custom-field values of contacts, accounts and leads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadflow.db import tables as t
+from leadflow.db.repository import Repository
+from leadflow.errors import Problems
+
+
+def definitions(session: Session, company_id: int, entity: str) -> dict[str, t.CustomField]:
+    """The company's custom fields of one entity, by key."""
+    repo = Repository(session, company_id, t.CustomField)
+    rows = session.scalars(repo.query().where(t.CustomField.entity == entity))
+    return {row.key: row for row in rows}
+
+
+def coerce(field: t.CustomField, value: Any) -> Any:
+    """`value` as the field's type; raises ValueError with a reason a user understands."""
+    if value is None:
+        return None
+    if field.type == "text":
+        return str(value)
+    if field.type == "number":
+        return _number(value)
+    if field.type == "boolean":
+        return _boolean(value)
+    if field.type == "date":
+        return date.fromisoformat(str(value)).isoformat()
+    choices = field.choices or []
+    if str(value) not in choices:
+        raise ValueError(f"must be one of: {', '.join(choices)} (got {value!r})")
+    return str(value)
+
+
+def merge(
+    session: Session, company_id: int, entity: str, current: dict[str, Any],
+    changes: dict[str, Any], problems: Problems, loc: str = "custom",
+) -> dict[str, Any]:
+    """Current custom values updated with `changes` (null removes a value)."""
+    fields = definitions(session, company_id, entity)
+    merged = dict(current)
+    for key, value in changes.items():
+        field = fields.get(key)
+        if field is None:
+            known = ", ".join(sorted(fields)) or "none declared"
+            problems.add(f"{loc}.{key}", f"unknown custom field on {entity}; known: {known}")
+            continue
+        try:
+            coerced = coerce(field, value)
+        except (TypeError, ValueError) as error:
+            problems.add(f"{loc}.{key}", f"not a valid {field.type}: {error}")
+            continue
+        if coerced is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = coerced
+    return merged
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return value
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1", "y"}:
+        return True
+    if text in {"false", "no", "0", "n"}:
+        return False
+    raise ValueError(f"{value!r} is not true or false")
