@@ -180,3 +180,7 @@ def partial(model: type[Input]) -> type[Input]:
     name = model.__name__.removesuffix("In") + "Patch"
     patch: type[Input] = create_model(name, __base__=model, **fields)
     return patch
+
+
+email_address = _email
+domain_name = _domain

@@ -5,12 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 
 from leadflow import __version__
-from leadflow.api import companies, problems, records
+from leadflow.api import companies, interactions, problems, records
 from leadflow.api.deps import ActorDep
 from leadflow.db.database import Database
 from leadflow.services import record_rules  # noqa: F401  (registers record checks)
+from leadflow.services.ingestion.inputs import InteractionIn
+
+
+def _document_schemas(app: FastAPI, models: list[type[BaseModel]]) -> None:
+    """Add body models that routes read by hand (to accept one item or a batch) to OpenAPI."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = base()
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(schema.pop("$defs", {}))
+            components[model.__name__] = schema
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(database: Database) -> FastAPI:
@@ -27,6 +48,7 @@ def create_app(database: Database) -> FastAPI:
     api.include_router(companies.router)
     for router in records.routers():
         api.include_router(router)
+    api.include_router(interactions.router)
 
     @api.get("/me", tags=["auth"], summary="Who this key is and which company it acts on")
     def me(actor: ActorDep) -> dict[str, Any]:
@@ -34,6 +56,8 @@ def create_app(database: Database) -> FastAPI:
                 "role": actor.role, "key_id": actor.key_id}
 
     app.include_router(api)
+
+    _document_schemas(app, [InteractionIn])
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

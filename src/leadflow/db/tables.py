@@ -197,6 +197,7 @@ class Lead(Timestamps, Base):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("company_id", "external_id"),
+        UniqueConstraint("company_id", "open_key"),
         Index("ix_leads_company_stage", "company_id", "stage"),
         Index("ix_leads_company_contact", "company_id", "contact_id"),
         Index("ix_leads_company_account", "company_id", "account_id"),
@@ -228,3 +229,69 @@ class Lead(Timestamps, Base):
     source: Mapped[str] = mapped_column(String(16), default="manual")
     external_id: Mapped[str | None] = mapped_column(String(200))
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set while an automatically created lead is open: (scope target, context). Its unique
+    # constraint makes two concurrent lead interactions for one context create one lead.
+    open_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class InteractionType(Timestamps, Base):
+    """A company's custom interaction type, or typed attributes for a built-in one."""
+
+    __tablename__ = "interaction_types"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Interaction(Base):
+    """Something a contact (or a not yet identified visitor) did, at a moment."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        UniqueConstraint("company_id", "source", "external_id"),
+        Index("ix_interactions_contact_type_time", "company_id", "contact_id", "type",
+              "occurred_at"),
+        Index("ix_interactions_account_type_time", "company_id", "account_id", "type",
+              "occurred_at"),
+        Index("ix_interactions_visitor", "company_id", "visitor_id"),
+        Index("ix_interactions_lead", "company_id", "lead_id"),
+        Index("ix_interactions_fingerprint", "company_id", "fingerprint"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    visitor_id: Mapped[str | None] = mapped_column(String(100))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"))
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("emails.id"))
+    landing_page_id: Mapped[int | None] = mapped_column(ForeignKey("landing_pages.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    link: Mapped[str | None] = mapped_column(String(2000))
+    bounce_type: Mapped[str | None] = mapped_column(String(32))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Visitor(Base):
+    """An anonymous website visitor (tracking cookie), linked to a contact once identified."""
+
+    __tablename__ = "visitors"
+    __table_args__ = (UniqueConstraint("company_id", "visitor_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    visitor_id: Mapped[str] = mapped_column(String(100))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    identified_at: Mapped[datetime | None] = mapped_column()

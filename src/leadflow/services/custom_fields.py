@@ -21,19 +21,23 @@ def definitions(session: Session, company_id: int, entity: str) -> dict[str, t.C
 
 def coerce(field: t.CustomField, value: Any) -> Any:
     """`value` as the field's type; raises ValueError with a reason a user understands."""
+    return coerce_value(field.type, field.choices, value)
+
+
+def coerce_value(kind: str, choices: list[Any] | None, value: Any) -> Any:
+    """`value` as a `text|number|boolean|date|choice` value (None stays None)."""
     if value is None:
         return None
-    if field.type == "text":
+    if kind == "text":
         return str(value)
-    if field.type == "number":
+    if kind == "number":
         return _number(value)
-    if field.type == "boolean":
+    if kind == "boolean":
         return _boolean(value)
-    if field.type == "date":
+    if kind == "date":
         return date.fromisoformat(str(value)).isoformat()
-    choices = field.choices or []
-    if str(value) not in choices:
-        raise ValueError(f"must be one of: {', '.join(choices)} (got {value!r})")
+    if str(value) not in (choices or []):
+        raise ValueError(f"must be one of: {', '.join(choices or [])} (got {value!r})")
     return str(value)
 
 

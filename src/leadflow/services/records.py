@@ -78,7 +78,7 @@ def _prepare(
     row: Any, given: set[str],
 ) -> dict[str, Any]:
     problems = Problems(f"Invalid {resource.label}")
-    _resolve_references(session, company_id, resource, values, given, problems)
+    resolve_references(session, company_id, resource, values, given, problems)
     if resource.custom_entity and "custom" in values:
         current = (row.custom if row is not None else None) or {}
         values["custom"] = custom_fields.merge(
@@ -92,7 +92,7 @@ def _prepare(
     return values
 
 
-def _resolve_references(
+def resolve_references(
     session: Session, company_id: int, resource: Resource, values: dict[str, Any],
     given: set[str], problems: Problems,
 ) -> None:

@@ -99,6 +99,7 @@ LEADS = Resource(
         Reference("owner", "owner_id", t.User, "email", "owner"),
     ),
     search=("name", "status", "territory"), unique=("external_id",), custom_entity="lead",
+    hidden=("open_key",),
 )
 
 ALL: tuple[Resource, ...] = (
@@ -106,3 +107,18 @@ ALL: tuple[Resource, ...] = (
     ACCOUNTS, CONTACTS, USERS, LEADS,
 )
 BY_PATH = {r.path: r for r in ALL}
+
+# Interactions are listed and read like other records, but created only by ingestion.
+INTERACTIONS = Resource(
+    "interactions", "interaction", t.Interaction, schemas.Input,
+    references=(
+        Reference("contact_email", "contact_id", t.Contact, "email", "contact"),
+        Reference("account_domain", "account_id", t.Account, "domain", "account"),
+        PROGRAM_REF,
+        CAMPAIGN_REF,
+        Reference("email", "email_id", t.MarketingEmail, "key", "marketing email"),
+        Reference("landing_page", "landing_page_id", t.LandingPage, "key", "landing page"),
+        Reference("event", "event_id", t.Event, "key", "event"),
+    ),
+    search=("type", "url", "link"), unique=(), hidden=("fingerprint",),
+)

@@ -1,0 +1,87 @@
+"""Queries of the ingestion path, each scoped by company."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from leadflow.db.tables import Account, Interaction, InteractionType, Lead, Visitor
+
+CLOSED_STAGES = ("won", "lost")
+
+
+def interaction_by_external_id(
+    session: Session, company_id: int, source: str, external_id: str
+) -> Interaction | None:
+    stmt = select(Interaction).where(
+        Interaction.company_id == company_id,
+        Interaction.source == source,
+        Interaction.external_id == external_id,
+    )
+    return session.scalars(stmt).first()
+
+
+def recent_interaction_with_fingerprint(
+    session: Session, company_id: int, fingerprint: str, since: datetime
+) -> Interaction | None:
+    stmt = select(Interaction).where(
+        Interaction.company_id == company_id,
+        Interaction.fingerprint == fingerprint,
+        Interaction.received_at >= since,
+    )
+    return session.scalars(stmt).first()
+
+
+def interaction_types(session: Session, company_id: int) -> list[InteractionType]:
+    stmt = select(InteractionType).where(InteractionType.company_id == company_id)
+    return list(session.scalars(stmt))
+
+
+def account_by_name(session: Session, company_id: int, name: str) -> Account | None:
+    stmt = select(Account).where(
+        Account.company_id == company_id, func.lower(Account.name) == name.strip().lower()
+    ).order_by(Account.id)
+    return session.scalars(stmt).first()
+
+
+def open_lead(
+    session: Session, company_id: int, *, scope: str, target_id: int,
+    campaign_id: int | None, program_id: int | None,
+) -> Lead | None:
+    """The oldest open lead for this scope target and marketing context."""
+    target = Lead.contact_id if scope == "contact" else Lead.account_id
+    stmt = select(Lead).where(
+        Lead.company_id == company_id,
+        Lead.scope == scope,
+        target == target_id,
+        Lead.campaign_id.is_(None) if campaign_id is None else Lead.campaign_id == campaign_id,
+        Lead.program_id.is_(None) if program_id is None else Lead.program_id == program_id,
+        Lead.stage.not_in(CLOSED_STAGES),
+    ).order_by(Lead.id)
+    return session.scalars(stmt).first()
+
+
+def visitor(session: Session, company_id: int, visitor_id: str) -> Visitor | None:
+    stmt = select(Visitor).where(Visitor.company_id == company_id,
+                                 Visitor.visitor_id == visitor_id)
+    return session.scalars(stmt).first()
+
+
+def attach_visits(
+    session: Session, company_id: int, visitor_id: str, contact_id: int, account_id: int | None
+) -> list[int]:
+    """Give a visitor's anonymous interactions to the contact they turned out to be."""
+    ids = list(session.scalars(select(Interaction.id).where(
+        Interaction.company_id == company_id,
+        Interaction.visitor_id == visitor_id,
+        Interaction.contact_id.is_(None),
+    )))
+    if ids:
+        session.execute(
+            update(Interaction)
+            .where(Interaction.company_id == company_id, Interaction.id.in_(ids))
+            .values(contact_id=contact_id, account_id=account_id)
+        )
+    return ids

@@ -1,0 +1,1 @@
+"""Ingestion: interactions arrive, contacts are matched, leads are generated (SPEC §3)."""
