@@ -20,40 +20,43 @@ from leadflow.schemas import CompanyIn
 from leadflow.services import companies, keys
 
 
-def _postgres_url(base: str, worker: str) -> str:
-    """A fresh database per xdist worker on the server named by `base`."""
-    base = normalise_url(base)
-    name = f"leadflow_test_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+def _postgres(base: str, sql: str) -> None:
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(sql))
     admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    """A migrated, empty database for this test process."""
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated, empty database of this test process (one per xdist worker)."""
     base = os.environ.get("LEADFLOW_TEST_DATABASE_URL", "")
+    name = f"leadflow_test_{worker_id}_{os.getpid()}"
     if base.startswith("postgres"):
-        url = _postgres_url(base, worker_id)
+        _postgres(base, f'CREATE DATABASE "{name}"')
+        url = normalise_url(base).rsplit("/", 1)[0] + "/" + name
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'leadflow.db'}"
     database = Database(url)
     database.migrate()
     database.dispose()
-    return url
+    yield url
+    if base.startswith("postgres"):
+        _postgres(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _empty(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as connection:
+        # DELETE, not TRUNCATE: on PostgreSQL, TRUNCATE of every table costs ~1 s per test.
+        for name in tables:
+            connection.execute(text(f"DELETE FROM {name}"))
         if database.dialect == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                connection.execute(text(f"DELETE FROM {name}"))
+            sequences = connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+            ).scalars()
+            for sequence in list(sequences):
+                connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture
