@@ -61,7 +61,9 @@ class TestLeadGeneration:
         assert (lead["origin"], lead["stage"]) == ("landing_page", "nurture")
         assert lead["name"] == "Ana Lima - Spring webinar"
 
-    def test_second_interaction_in_same_context_joins_the_open_lead(self, world: TestClient) -> None:
+    def test_second_interaction_in_same_context_joins_the_open_lead(
+        self, world: TestClient
+    ) -> None:
         first = world.post(URL, json=form(attributes={"n": "1"})).json()
         second = world.post(URL, json={"type": "event_registered", "event": "summit",
                                        "contact_email": "ana@acme.test"}).json()

@@ -11,6 +11,7 @@ from leadflow import __version__
 from leadflow.api import companies, interactions, problems, records
 from leadflow.api.deps import ActorDep
 from leadflow.db.database import Database
+from leadflow.integrations import forms, segment, sendgrid, tracking
 from leadflow.services import record_rules  # noqa: F401  (registers record checks)
 from leadflow.services.ingestion.inputs import InteractionIn
 
@@ -56,6 +57,8 @@ def create_app(database: Database) -> FastAPI:
                 "role": actor.role, "key_id": actor.key_id}
 
     app.include_router(api)
+    for integration in (forms, tracking, segment, sendgrid):
+        app.include_router(integration.router)
 
     _document_schemas(app, [InteractionIn])
 

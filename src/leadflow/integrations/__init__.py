@@ -1,0 +1,1 @@
+"""Adapters at the edge: forms and tracking, Segment, SendGrid, webhook delivery."""
