@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
+import leadflow.bootstrap  # noqa: F401  (registers record checks and scoring triggers)
 from leadflow import __version__
-from leadflow.api import companies, interactions, problems, records
+from leadflow.api import companies, interactions, problems, records, scoring
 from leadflow.api.deps import ActorDep
 from leadflow.db.database import Database
 from leadflow.integrations import forms, segment, sendgrid, tracking
-from leadflow.services import record_rules  # noqa: F401  (registers record checks)
 from leadflow.services.ingestion.inputs import InteractionIn
 
 
@@ -50,6 +50,7 @@ def create_app(database: Database) -> FastAPI:
     for router in records.routers():
         api.include_router(router)
     api.include_router(interactions.router)
+    api.include_router(scoring.router)
 
     @api.get("/me", tags=["auth"], summary="Who this key is and which company it acts on")
     def me(actor: ActorDep) -> dict[str, Any]:

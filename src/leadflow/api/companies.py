@@ -3,22 +3,20 @@
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
 
 from leadflow.api.deps import ActorDep, SessionDep, require_read
 from leadflow.db import companies as repo
 from leadflow.domain.settings import effective_settings
 from leadflow.errors import Forbidden, NotFound
-from leadflow.schemas import CompanyIn
+from leadflow.schemas import CompanyIn, Input, Name
 from leadflow.services import companies
 from leadflow.services.keys import Actor
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 
 
-class CompanyPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = None
+class CompanyPatch(Input):
+    name: Name | None = None
     settings: dict[str, Any] | None = None
 
 

@@ -27,9 +27,11 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for item in exc.errors():
-        message = str(item.get("msg", "invalid"))
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         if item.get("type") == "extra_forbidden":
             message = "unknown field"
+        elif item.get("type") != "missing" and "input" in item and item["input"] is None:
+            message = "may not be null"
         loc = _location(tuple(item.get("loc", ())))
         if item.get("type") == "json_invalid":
             message, loc = "the body is not valid JSON", "body"

@@ -11,9 +11,11 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+import leadflow.bootstrap  # noqa: F401  (registers record checks and scoring triggers)
 from leadflow.config import Settings
 from leadflow.db.database import Database
 from leadflow.db.tables import Company
@@ -57,7 +59,8 @@ def company(session: Session, key: str | None) -> Company:
 
 def fail(message: str, code: int = 1) -> None:
     """Print one clear line to stderr and exit non-zero."""
-    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Messages quote user input; escaping keeps brackets in it from reading as Rich markup.
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -9,14 +9,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadflow.db.tables import Base
-from leadflow.errors import Conflict, ValidationFailed
+from leadflow.errors import Conflict, FieldError, ValidationFailed
 
 T = TypeVar("T", bound=Base)
+BIGINT = 2**63  # ids and counts beyond this can never match a row
+
+
+def python_type(sql_type: Any) -> type:
+    """The Python type of a column's values, looking through TypeDecorators (UTCDateTime)."""
+    implementation = getattr(sql_type, "impl", sql_type)
+    try:
+        kind: type = implementation.python_type
+    except NotImplementedError:
+        kind = object
+    return kind
 
 
 @dataclass
@@ -48,6 +59,8 @@ class Repository(Generic[T]):
         return select(self.table).where(self.column("company_id") == self.company_id)
 
     def get(self, row_id: int) -> T | None:
+        if abs(row_id) >= BIGINT:
+            return None  # no row has it, and drivers refuse to send such a number
         return self.session.scalars(self.query().where(self.column("id") == row_id)).first()
 
     def find(self, column: str, value: Any) -> T | None:
@@ -91,13 +104,13 @@ class Repository(Generic[T]):
         """One page of rows, ordered by (sort column, id), continuing after `cursor`."""
         stmt = self.query()
         for name, values in request.filters.items():
-            col = self.column(name)
-            stmt = stmt.where(col.is_(None) if values == [None] else col.in_(values))
+            stmt = stmt.where(_one_of(self.column(name), values))
         if request.q:
-            pattern = f"%{request.q.lower()}%"
-            stmt = stmt.where(
-                or_(*(func.lower(self.column(c)).like(pattern) for c in request.search_columns))
-            )
+            pattern = _contains(request.q)
+            stmt = stmt.where(or_(*(
+                func.lower(self.column(c)).like(pattern, escape="\\")
+                for c in request.search_columns
+            )))
         sort_col, id_col = self.column(request.sort), self.column("id")
         if request.cursor:
             stmt = stmt.where(_after(sort_col, id_col, request, _decode(request.cursor)))
@@ -113,6 +126,20 @@ class Repository(Generic[T]):
         return rows, _encode(getattr(last, request.sort), last.id)  # type: ignore[attr-defined]
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere; `%`, `_` and `\\` in it match only themselves."""
+    for special in ("\\", "%", "_"):
+        text = text.replace(special, "\\" + special)
+    return f"%{text.lower()}%"
+
+
+def _one_of(column: Any, values: list[Any]) -> Any:
+    """`column` equal to one of `values`; a None among them matches NULL."""
+    present = [v for v in values if v is not None]
+    condition = column.in_(present)
+    return or_(column.is_(None), condition) if len(present) < len(values) else condition
+
+
 def _after(sort_col: Any, id_col: Any, request: PageRequest, position: tuple[Any, int]) -> Any:
     """Rows strictly after `position` in (sort, id) order, NULL sort values last."""
     value, last_id = position
@@ -120,20 +147,26 @@ def _after(sort_col: Any, id_col: Any, request: PageRequest, position: tuple[Any
     if value is None:
         return and_(sort_col.is_(None), beyond_id)
     try:
-        value = _coerce(sort_col, value)
+        value = literal(_coerce(sort_col, value), sort_col.type)
     except (TypeError, ValueError) as error:
-        raise ValidationFailed("cursor is not valid for this sort order") from error
+        raise _bad_cursor("is not valid for this sort order; use next_cursor from a list"
+                          " answer with the same sort") from error
     beyond = sort_col < value if request.descending else sort_col > value
     return or_(beyond, and_(sort_col == value, beyond_id), sort_col.is_(None))
 
 
 def _coerce(column: Any, value: Any) -> Any:
-    python_type = column.type.python_type
-    if python_type is datetime:
-        return datetime.fromisoformat(value)
-    if python_type is date:
-        return date.fromisoformat(value)
-    return value
+    """A cursor's sort value as the column's type; TypeError if it cannot be one."""
+    kind = python_type(column.type)
+    if kind in (datetime, date) and isinstance(value, str):
+        return kind.fromisoformat(value)
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind is int and (isinstance(value, bool) or abs(value) >= BIGINT):
+        raise TypeError("not a whole number")
+    if kind in (bool, int, str) and isinstance(value, kind):
+        return value
+    raise TypeError(f"{value!r} is not a {kind.__name__}")
 
 
 def _encode(value: Any, row_id: int) -> str:
@@ -147,8 +180,12 @@ def _decode(cursor: str) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
-        if not isinstance(row_id, int):
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or abs(row_id) >= BIGINT:
             raise ValueError
         return value, row_id
-    except ValueError as error:
-        raise ValidationFailed("cursor is not valid; use next_cursor from a list answer") from error
+    except (TypeError, ValueError) as error:
+        raise _bad_cursor("is not valid; use next_cursor from a list answer") from error
+
+
+def _bad_cursor(message: str) -> ValidationFailed:
+    return ValidationFailed(f"cursor {message}", errors=[FieldError("cursor", message)])

@@ -295,3 +295,120 @@ class Visitor(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     identified_at: Mapped[datetime | None] = mapped_column()
+
+
+class ScoringModelRow(Timestamps, Base):
+    """A scoring model: its editable draft and, once published, its live version."""
+
+    __tablename__ = "scoring_models"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    draft: Mapped[dict[str, Any] | None] = mapped_column()
+    live_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scoring_model_versions.id", use_alter=True, name="fk_models_live_version")
+    )
+
+
+class ScoringModelVersion(Base):
+    """An immutable published version of a scoring model."""
+
+    __tablename__ = "scoring_model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class LeadScore(Base):
+    """A lead's current score in one live model, naming the version that produced it."""
+
+    __tablename__ = "lead_scores"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "model_id"),
+        Index("ix_lead_scores_model_grade", "company_id", "model_id", "grade"),
+        Index("ix_lead_scores_next_change", "company_id", "next_change_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("scoring_model_versions.id"))
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(String(64))
+    sales_ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_change_at: Mapped[datetime | None] = mapped_column()
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreLedgerEntry(Base):
+    """One change of a stored score; a lead's deltas in a model add up to its score."""
+
+    __tablename__ = "score_ledger"
+    __table_args__ = (Index("ix_score_ledger_lead", "company_id", "lead_id", "model_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    old_score: Mapped[int | None] = mapped_column(Integer)
+    new_score: Mapped[int | None] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(32))
+    cause_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreAdjustment(Base):
+    """A person's manual ±N points on a lead in one model, kept through rescoring."""
+
+    __tablename__ = "score_adjustments"
+    __table_args__ = (Index("ix_score_adjustments_lead", "company_id", "lead_id", "model_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DomainEvent(Base):
+    """Something that happened to a lead (lead.sales_ready …), written in the same transaction
+    as the change; webhooks deliver from here."""
+
+    __tablename__ = "domain_events"
+    __table_args__ = (Index("ix_domain_events_company_time", "company_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    type: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Background work (rescoring after a publish, imports) with progress; the worker runs it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict[str, Any] | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

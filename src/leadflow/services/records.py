@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import JSON
 from sqlalchemy.orm import Session
 
 from leadflow.db import tables as t
-from leadflow.db.repository import PageRequest, Repository
+from leadflow.db.repository import BIGINT, PageRequest, Repository, python_type
 from leadflow.domain.naming import normalise_domain, normalise_email
 from leadflow.errors import Conflict, NotFound, Problems, ValidationFailed
 from leadflow.schemas import Input
@@ -21,6 +22,25 @@ Hook = Callable[[Session, int, dict[str, Any], Any, Problems], None]
 HOOKS: dict[str, Hook] = {}
 RESERVED_PARAMS = {"limit", "cursor", "q", "sort"}
 MAX_LIMIT = 500
+
+
+AfterSave = Callable[[Session, int, Any], None]
+AFTER_SAVE: dict[str, list[AfterSave]] = {}
+
+
+def after_save(path: str) -> Callable[[AfterSave], AfterSave]:
+    """Register work to do once a record of `path` was created or changed (e.g. rescoring)."""
+
+    def register(function: AfterSave) -> AfterSave:
+        AFTER_SAVE.setdefault(path, []).append(function)
+        return function
+
+    return register
+
+
+def _saved(session: Session, company_id: int, resource: Resource, row: Any) -> None:
+    for function in AFTER_SAVE.get(resource.path, []):
+        function(session, company_id, row)
 
 
 def hook(path: str) -> Callable[[Hook], Hook]:
@@ -55,7 +75,9 @@ def create(
     values = {**(defaults or {}), **data.model_dump()}
     values = _prepare(session, company_id, resource, values, None, set(type(data).model_fields))
     row = resource.table(**values)
-    return Repository(session, company_id, resource.table).add(row)
+    Repository(session, company_id, resource.table).add(row)
+    _saved(session, company_id, resource, row)
+    return row
 
 
 def update(session: Session, company_id: int, resource: Resource, row: Any, data: Input) -> Any:
@@ -65,6 +87,7 @@ def update(session: Session, company_id: int, resource: Resource, row: Any, data
     for name, value in values.items():
         setattr(row, name, value)
     Repository(session, company_id, resource.table).flush(f"could not save {resource.label}")
+    _saved(session, company_id, resource, row)
     return row
 
 
@@ -145,7 +168,7 @@ def list_page(
         if name in references:
             ref = references[name]
             repo = Repository(session, company_id, ref.target)
-            ids = [_target_id(repo, ref.key, v) for v in raw_values]
+            ids = [None if v == "null" else _target_id(repo, ref.key, v) for v in raw_values]
             request.filters[ref.column] = ids
         elif name in columns:
             try:
@@ -185,7 +208,7 @@ def _apply_paging(
 
 def _target_id(repo: Repository[Any], key: str, value: str) -> int:
     if value.isdigit():
-        return int(value)
+        return int(value) if int(value) < BIGINT else -1
     target = repo.find(key, _normalise(key, value))
     return target.id if target is not None else -1
 
@@ -196,26 +219,32 @@ def filterable_columns(resource: Resource) -> dict[str, type]:
     for column in resource.table.__table__.columns:
         if column.name in ("company_id", *resource.hidden) or isinstance(column.type, JSON):
             continue
-        found[column.name] = column.type.python_type
+        found[column.name] = python_type(column.type)
     return found
 
 
-def _parse(python_type: type, name: str, value: str) -> Any:
+def _parse(kind: type, name: str, value: str) -> Any:
     if value == "null":
         return None
-    if python_type is bool:
+    if kind is bool:
         if value.lower() not in {"true", "false"}:
             raise ValueError("must be true or false")
         return value.lower() == "true"
-    if python_type is int:
-        if not value.lstrip("-").isdigit():
+    if kind is int:
+        if not value.lstrip("-").isdigit() or abs(int(value)) >= BIGINT:
             raise ValueError(f"'{value}' is not a whole number")
         return int(value)
-    if python_type is float:
-        return float(value)
-    if python_type is datetime:
+    if kind is float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"'{value}' is not a finite number")
+        return number
+    if kind is datetime:
         return datetime.fromisoformat(value)
-    if python_type is date:
+    if kind is date:
         return date.fromisoformat(value)
     return _normalise(name, value)
 

@@ -57,8 +57,29 @@ class Ingestor:
     company: Company
     source: str = "api"
     types: TypeCatalog | None = None
+    rescore: bool = True
+    touched: dict[int, tuple[int | None, int]] = field(default_factory=dict)
 
     def one(self, data: InteractionIn) -> Outcome:
+        """Ingest one interaction; affected scores are current when this returns."""
+        outcome = self._one(data)
+        self.rescore_touched()
+        return outcome
+
+    def rescore_touched(self) -> None:
+        """Rescore the leads of every contact whose activity arrived (SPEC §2.5: before the
+        ingest call returns)."""
+        if not self.rescore or not self.touched:
+            return
+        from leadflow.services.scoring.rescore import Rescorer
+
+        rescorer = Rescorer(self.session, self.company)
+        touched, self.touched = self.touched, {}
+        for contact_id, (account_id, interaction_id) in touched.items():
+            rescorer.contacts([contact_id], [account_id] if account_id else [], "interaction",
+                              interaction_id)
+
+    def _one(self, data: InteractionIn) -> Outcome:
         """Store one interaction, match its contact, and generate or join a lead."""
         types = self.types or catalog(self.session, self.company.id)
         self.types = types
@@ -90,6 +111,8 @@ class Ingestor:
             outcome.attached_visits = people.identify_visitor(
                 self.session, self.company.id, data.visitor_id, contact)
         self._lead(data, row, contact, outcome)
+        if row.contact_id is not None:  # attached earlier visits belong to the same contact
+            self.touched[row.contact_id] = (row.account_id, row.id)
         return outcome
 
     def batch(self, items: list[dict[str, Any]]) -> list[Outcome]:
@@ -101,12 +124,13 @@ class Ingestor:
         for item in items:
             try:
                 with self.session.begin_nested():
-                    outcomes.append(self.one(InteractionIn.model_validate(item)))
+                    outcomes.append(self._one(InteractionIn.model_validate(item)))
             except LeadflowError as error:
                 errors = error.errors or [FieldError("", error.detail)]
                 outcomes.append(Outcome("error", errors=errors))
             except ValueError as error:  # pydantic.ValidationError
                 outcomes.append(Outcome("error", errors=_pydantic_errors(error)))
+        self.rescore_touched()
         return outcomes
 
     def _by_external_id(self, data: InteractionIn) -> Interaction | None:

@@ -1,0 +1,7 @@
+"""The one place that wires the parts together: importing it registers record checks and the
+triggers that keep scores current. Every entry point (API, CLI, worker) imports it."""
+
+from __future__ import annotations
+
+from leadflow.services import record_rules  # noqa: F401
+from leadflow.services.scoring import triggers  # noqa: F401

@@ -1,0 +1,182 @@
+"""Queries of scoring: models, versions, stored scores, ledger, adjustments — scoped by company."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from leadflow.db import tables as t
+
+
+def models(session: Session, company_id: int) -> list[t.ScoringModelRow]:
+    stmt = select(t.ScoringModelRow).where(t.ScoringModelRow.company_id == company_id)
+    return list(session.scalars(stmt.order_by(t.ScoringModelRow.key)))
+
+
+def model_by_key(session: Session, company_id: int, key: str) -> t.ScoringModelRow | None:
+    stmt = select(t.ScoringModelRow).where(t.ScoringModelRow.company_id == company_id,
+                                           t.ScoringModelRow.key == key)
+    return session.scalars(stmt).first()
+
+
+def version(session: Session, company_id: int, version_id: int) -> t.ScoringModelVersion | None:
+    stmt = select(t.ScoringModelVersion).where(t.ScoringModelVersion.company_id == company_id,
+                                               t.ScoringModelVersion.id == version_id)
+    return session.scalars(stmt).first()
+
+
+def latest_version_number(session: Session, model_id: int) -> int:
+    stmt = select(func.max(t.ScoringModelVersion.version)).where(
+        t.ScoringModelVersion.model_id == model_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def versions_of(session: Session, company_id: int, model_id: int) -> list[t.ScoringModelVersion]:
+    stmt = select(t.ScoringModelVersion).where(
+        t.ScoringModelVersion.company_id == company_id, t.ScoringModelVersion.model_id == model_id
+    ).order_by(t.ScoringModelVersion.version)
+    return list(session.scalars(stmt))
+
+
+def live_versions(session: Session, company_id: int) -> list[tuple[t.ScoringModelRow,
+                                                                 t.ScoringModelVersion]]:
+    stmt = (
+        select(t.ScoringModelRow, t.ScoringModelVersion)
+        .join(t.ScoringModelVersion, t.ScoringModelVersion.id == t.ScoringModelRow.live_version_id)
+        .where(t.ScoringModelRow.company_id == company_id, t.ScoringModelRow.status == "live")
+        .order_by(t.ScoringModelRow.key)
+    )
+    return [(row, ver) for row, ver in session.execute(stmt)]
+
+
+def scores_of(session: Session, company_id: int, lead_ids: Iterable[int]) -> list[t.LeadScore]:
+    ids = list(lead_ids)
+    if not ids:
+        return []
+    stmt = select(t.LeadScore).where(t.LeadScore.company_id == company_id,
+                                     t.LeadScore.lead_id.in_(ids))
+    return list(session.scalars(stmt))
+
+
+def scores_of_model(session: Session, company_id: int, model_id: int) -> list[t.LeadScore]:
+    stmt = select(t.LeadScore).where(t.LeadScore.company_id == company_id,
+                                     t.LeadScore.model_id == model_id)
+    return list(session.scalars(stmt))
+
+
+def adjustments_of(
+    session: Session, company_id: int, lead_ids: Sequence[int]
+) -> dict[tuple[int, int], int]:
+    """`{(lead_id, model_id): total points}` of manual adjustments."""
+    if not lead_ids:
+        return {}
+    stmt = (
+        select(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id,
+               func.sum(t.ScoreAdjustment.points))
+        .where(t.ScoreAdjustment.company_id == company_id,
+               t.ScoreAdjustment.lead_id.in_(lead_ids))
+        .group_by(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id)
+    )
+    return {(lead, model): int(total) for lead, model, total in session.execute(stmt)}
+
+
+def adjustment_rows(session: Session, company_id: int, lead_id: int) -> list[t.ScoreAdjustment]:
+    stmt = select(t.ScoreAdjustment).where(t.ScoreAdjustment.company_id == company_id,
+                                           t.ScoreAdjustment.lead_id == lead_id)
+    return list(session.scalars(stmt.order_by(t.ScoreAdjustment.id)))
+
+
+def ledger_of(session: Session, company_id: int, lead_id: int) -> list[t.ScoreLedgerEntry]:
+    stmt = select(t.ScoreLedgerEntry).where(t.ScoreLedgerEntry.company_id == company_id,
+                                            t.ScoreLedgerEntry.lead_id == lead_id)
+    return list(session.scalars(stmt.order_by(t.ScoreLedgerEntry.id)))
+
+
+def lead_ids_due(session: Session, company_id: int, now: datetime, limit: int) -> list[int]:
+    """Leads with a stored score whose next change (a window expiry) has come."""
+    stmt = (select(t.LeadScore.lead_id).where(t.LeadScore.company_id == company_id,
+                                              t.LeadScore.next_change_at <= now)
+            .distinct().limit(limit))
+    return list(session.scalars(stmt))
+
+
+def companies_with_due_scores(session: Session, now: datetime) -> list[int]:
+    stmt = select(t.LeadScore.company_id).where(t.LeadScore.next_change_at <= now).distinct()
+    return list(session.scalars(stmt))
+
+
+def lead_ids(session: Session, company_id: int, after: int, limit: int) -> list[int]:
+    stmt = (select(t.Lead.id).where(t.Lead.company_id == company_id, t.Lead.id > after)
+            .order_by(t.Lead.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def count_leads(session: Session, company_id: int) -> int:
+    stmt = select(func.count()).select_from(t.Lead).where(t.Lead.company_id == company_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def leads_touched_by(
+    session: Session, company_id: int, contact_ids: Iterable[int], account_ids: Iterable[int]
+) -> list[int]:
+    """Leads whose score may depend on these contacts: their own leads and account leads."""
+    contacts, accounts = list(set(contact_ids)), list(set(account_ids))
+    if not contacts and not accounts:
+        return []
+    stmt = select(t.Lead.id).where(t.Lead.company_id == company_id, or_(
+        t.Lead.contact_id.in_(contacts),
+        (t.Lead.scope == "account") & t.Lead.account_id.in_(accounts),
+    ))
+    return list(session.scalars(stmt))
+
+
+def delete_scores_of_model(session: Session, company_id: int, model_id: int) -> None:
+    session.execute(delete(t.LeadScore).where(t.LeadScore.company_id == company_id,
+                                              t.LeadScore.model_id == model_id))
+
+
+def rows_by_id(
+    session: Session, company_id: int, table: Any, ids: Iterable[int | None]
+) -> dict[int, Any]:
+    """`{id: row}` of one table for the given ids, in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    stmt = select(table).where(table.company_id == company_id, table.id.in_(wanted))
+    return {row.id: row for row in session.scalars(stmt)}
+
+
+def all_rows(session: Session, company_id: int, table: Any) -> dict[int, Any]:
+    stmt = select(table).where(table.company_id == company_id)
+    return {row.id: row for row in session.scalars(stmt)}
+
+
+def contacts_of_accounts(
+    session: Session, company_id: int, account_ids: Iterable[int | None]
+) -> list[t.Contact]:
+    wanted = list({i for i in account_ids if i is not None})
+    if not wanted:
+        return []
+    stmt = select(t.Contact).where(t.Contact.company_id == company_id,
+                                   t.Contact.account_id.in_(wanted))
+    return list(session.scalars(stmt))
+
+
+def interactions_of_contacts(
+    session: Session, company_id: int, contact_ids: Iterable[int], until: datetime,
+    types: Sequence[str] | None = None,
+) -> list[t.Interaction]:
+    wanted = list({i for i in contact_ids if i is not None})
+    if not wanted:
+        return []
+    stmt = select(t.Interaction).where(
+        t.Interaction.company_id == company_id, t.Interaction.contact_id.in_(wanted),
+        t.Interaction.occurred_at <= until,
+    )
+    if types is not None:
+        stmt = stmt.where(t.Interaction.type.in_(types))
+    return list(session.scalars(stmt))

@@ -1,0 +1,1 @@
+"""Scoring use cases: models' life cycle, rescoring, the ledger, explanations."""

@@ -1,0 +1,157 @@
+"""Rescoring stored scores: evaluate live models, write changes and the ledger, flag sales-ready."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadflow.db import scoring as queries
+from leadflow.db import tables as t
+from leadflow.db.types import utcnow
+from leadflow.domain.settings import effective_settings
+from leadflow.scoring.evaluate import LeadFacts, ModelScore, evaluate
+from leadflow.scoring.selection import select_models
+from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
+from leadflow.services.scoring.facts import FactLoader
+
+CHUNK = 500
+
+
+@dataclass
+class Summary:
+    """What a rescore changed."""
+
+    leads: int = 0
+    changed: int = 0
+    sales_ready: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Rescorer:
+    """Brings the stored scores of a company's leads up to date as of `now`."""
+
+    session: Session
+    company: t.Company
+    now: datetime = field(default_factory=utcnow)
+
+    def __post_init__(self) -> None:
+        self.schema = company_schema(self.session, self.company.id)
+        self.live: list[LiveModel] = live_models(self.session, self.company.id, self.schema)
+        self.settings = effective_settings(self.company.settings)
+        self.loader = FactLoader(self.session, self.company.id)
+
+    def leads(
+        self, lead_ids: Iterable[int], cause: str, cause_id: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Summary:
+        """Rescore these leads in every live model; `cause` goes to the ledger."""
+        summary = Summary()
+        ids = sorted(set(lead_ids))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            self._chunk(chunk, cause, cause_id, summary)
+            if progress is not None:
+                progress(len(chunk))
+        return summary
+
+    def contacts(self, contact_ids: Iterable[int], account_ids: Iterable[int], cause: str,
+                 cause_id: int | None = None) -> Summary:
+        """Rescore every lead whose score may depend on these contacts' activity."""
+        ids = queries.leads_touched_by(self.session, self.company.id, contact_ids, account_ids)
+        return self.leads(ids, cause, cause_id)
+
+    def _chunk(self, ids: Sequence[int], cause: str, cause_id: int | None,
+               summary: Summary) -> None:
+        leads = queries.rows_by_id(self.session, self.company.id, t.Lead, ids)
+        reset = bool(self.settings["lifecycle.recycle_resets_behavior"])
+        facts = self.loader.load(list(leads.values()), self.now, behavior_reset=reset)
+        stored = {(s.lead_id, s.model_id): s
+                  for s in queries.scores_of(self.session, self.company.id, ids)}
+        adjustments = queries.adjustments_of(self.session, self.company.id, list(ids))
+        for lead_id, lead in leads.items():
+            summary.leads += 1
+            changed, ready = self._lead(lead, facts[lead_id], stored, adjustments, cause,
+                                        cause_id)
+            summary.changed += changed
+            if ready:
+                summary.sales_ready.append(lead_id)
+        self.session.flush()
+
+    def _lead(
+        self, lead: t.Lead, facts: LeadFacts, stored: dict[tuple[int, int], t.LeadScore],
+        adjustments: dict[tuple[int, int], int], cause: str, cause_id: int | None,
+    ) -> tuple[int, bool]:
+        models = [live.model for live in self.live]
+        chosen = {m.key for m in select_models(models, facts, self._selection(), self.now,
+                                               schema=self.schema).models}
+        changed, reached = 0, False
+        for live in self.live:
+            current = stored.get((lead.id, live.row.id))
+            if live.model.key not in chosen:
+                if current is not None:
+                    remove_score(self.session, current, live.version.version, cause, cause_id)
+                    changed += 1
+                continue
+            adjustment = adjustments.get((lead.id, live.row.id), 0)
+            result = evaluate(live.model, replace(facts, adjustment=adjustment), self.now,
+                              schema=self.schema)
+            changed += store_score(self.session, lead, live, current, result, cause, cause_id)
+            reached = reached or result.sales_ready
+        newly_ready = reached and not lead.sales_ready
+        if newly_ready:
+            mark_sales_ready(self.session, lead, self.settings, self.now)
+        return changed, newly_ready
+
+    def _selection(self) -> str:
+        return str(self.settings["scoring.model_selection"])
+
+
+def store_score(
+    session: Session, lead: t.Lead, live: LiveModel, current: t.LeadScore | None,
+    result: ModelScore, cause: str, cause_id: int | None,
+) -> int:
+    """Write `result` as the lead's score in the model; a changed score goes to the ledger."""
+    old = current.score if current is not None else None
+    if current is None:
+        current = t.LeadScore(company_id=lead.company_id, lead_id=lead.id, model_id=live.row.id)
+        session.add(current)
+    current.version_id = live.version.id
+    current.score, current.grade = result.score, result.grade
+    current.sales_ready, current.next_change_at = result.sales_ready, result.next_change_at
+    current.computed_at = result.as_of
+    if old == result.score:
+        return 0
+    session.add(t.ScoreLedgerEntry(
+        company_id=lead.company_id, lead_id=lead.id, model_id=live.row.id,
+        version=live.version.version, old_score=old, new_score=result.score,
+        delta=result.score - (old or 0), cause=cause, cause_id=cause_id, at=result.as_of,
+    ))
+    return 1
+
+
+def remove_score(
+    session: Session, current: t.LeadScore, version: int, cause: str, cause_id: int | None
+) -> None:
+    """The model no longer scores the lead: its score goes (the ledger keeps the history)."""
+    session.add(t.ScoreLedgerEntry(
+        company_id=current.company_id, lead_id=current.lead_id, model_id=current.model_id,
+        version=version, old_score=current.score, new_score=None, delta=-current.score,
+        cause=cause, cause_id=cause_id, at=utcnow(),
+    ))
+    session.delete(current)
+
+
+def mark_sales_ready(session: Session, lead: t.Lead, settings: dict[str, Any],
+                     now: datetime) -> None:
+    """Flag the lead sales-ready once, emit `lead.sales_ready`, and maybe advance its stage."""
+    lead.sales_ready, lead.sales_ready_at = True, now
+    payload: dict[str, Any] = {"lead_id": lead.id, "sales_ready_at": now.isoformat()}
+    if settings["lifecycle.auto_advance_on_sales_ready"] and lead.stage == "nurture":
+        lead.stage = "sales_ready"
+        payload["stage"] = {"old": "nurture", "new": "sales_ready"}
+    session.add(t.DomainEvent(company_id=lead.company_id, type="lead.sales_ready",
+                              lead_id=lead.id, payload=payload, created_at=now))
