@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from leadflow.cli import setup
+from leadflow.cli import companies, config, demo, imports, keys, leads, models, setup
 
 app = typer.Typer(
     name="leadflow",
@@ -17,6 +17,16 @@ app = typer.Typer(
 app.command()(setup.init)
 app.command()(setup.migrate)
 app.command()(setup.serve)
+app.command()(demo.demo)
+app.command()(config.apply)
+app.command()(config.dump)
+app.command()(models.rescore)
+app.command()(models.worker)
+app.add_typer(models.app, name="model", help="Scoring models: validate, show, apply, publish.")
+app.add_typer(companies.app, name="company", help="Create companies and change their settings.")
+app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
+app.add_typer(leads.app, name="leads", help="List and show leads.")
+app.add_typer(imports.app, name="import", help="Import contacts, accounts or leads from CSV.")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
