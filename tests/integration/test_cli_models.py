@@ -78,3 +78,21 @@ def test_stop_list_rescore_and_worker(cli: Any, initialised: Path) -> None:
     refused = cli("model", "stop", "fit")
     assert refused.exit_code == 1 and "not live" in refused.stderr
     assert cli("model", "publish", "nope").exit_code == 1
+
+
+def test_leads_show_explain_json_and_as_of(cli: Any, initialised: Path, api: Any) -> None:
+    api.post("/api/v1/accounts", json={"name": "Big", "domain": "big.test", "employees": 900})
+    api.post("/api/v1/contacts", json={"email": "a@big.test", "account_domain": "big.test"})
+    lead = api.post("/api/v1/leads", json={"contact_email": "a@big.test"}).json()
+    cli("model", "apply", str(initialised), "--quiet")
+    result = cli("leads", "show", str(lead["id"]), "--explain", "--json")
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.stdout)
+    [fit] = explained["models"]
+    assert (fit["model"], fit["score"], fit["rules"][0]["fires"]) == ("fit", 20, 1)
+    past = cli("leads", "show", str(lead["id"]), "--explain", "--json",
+               "--as-of", "2020-01-01T00:00:00")
+    assert json.loads(past.stdout)["as_of"].startswith("2020-01-01")
+    human = cli("leads", "show", str(lead["id"]), "--explain")
+    assert "Big accounts" in human.stdout and "score 20" in human.stdout
+    assert cli("leads", "show", str(lead["id"]), "--as-of", "2020-01-01").exit_code == 1

@@ -1,4 +1,4 @@
-"""`leadflow import {contacts|accounts|leads} FILE`: CSV import (see docs/import.md)."""
+"""`leadflow import {contacts|accounts|leads|interactions} FILE`: CSV import (docs/import.md)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,19 @@ def import_leads(
 ) -> None:
     """Import leads: matched by external_id, else by an open lead of the same target and context."""
     _import("leads", file, mapping, on_duplicate, dry_run, company_key, as_json, errors_path)
+
+
+@app.command("interactions")
+@friendly
+def import_interactions(
+    file: Path = FileArgument, mapping: Path | None = MappingOption,
+    on_duplicate: OnDuplicate = DuplicateOption, dry_run: bool = DryRunOption,
+    company_key: str | None = CompanyOption, as_json: bool = JsonOption,
+    errors_path: Path | None = ErrorsOption,
+) -> None:
+    """Import interactions in occurred_at order, as if they had arrived live (leads included)."""
+    _import("interactions", file, mapping, on_duplicate, dry_run, company_key, as_json,
+            errors_path)
 
 
 def _import(

@@ -26,7 +26,7 @@ app.add_typer(models.app, name="model", help="Scoring models: validate, show, ap
 app.add_typer(companies.app, name="company", help="Create companies and change their settings.")
 app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
 app.add_typer(leads.app, name="leads", help="List and show leads.")
-app.add_typer(imports.app, name="import", help="Import contacts, accounts or leads from CSV.")
+app.add_typer(imports.app, name="import", help="Import contacts, accounts, leads or interactions from CSV.")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
