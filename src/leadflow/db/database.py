@@ -23,12 +23,30 @@ def normalise_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by hand (see _sqlite_begin), not by the sqlite3 module.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_savepoint(connection: Any, _name: str) -> None:
+    # pysqlite opens its transaction late, at the first write: a SAVEPOINT taken before that
+    # became the outermost transaction and its RELEASE committed, so a later rollback left
+    # those rows behind. Open the real transaction first.
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another one wrote meanwhile; taking the write lock up front makes writers queue
+    # (busy_timeout) instead. Readers are not blocked under WAL.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -44,6 +62,8 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+            event.listen(self.engine, "savepoint", _sqlite_savepoint)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -134,6 +134,20 @@ def leads_touched_by(
     return list(session.scalars(stmt))
 
 
+def leads_of_people(
+    session: Session, company_id: int, contact_ids: Iterable[int], account_ids: Iterable[int]
+) -> list[tuple[int, int | None, int | None, str]]:
+    """(lead id, contact id, account id, scope) of leads touched by these contacts' activity."""
+    contacts, accounts = list(set(contact_ids)), list(set(account_ids))
+    if not contacts and not accounts:
+        return []
+    stmt = select(t.Lead.id, t.Lead.contact_id, t.Lead.account_id, t.Lead.scope).where(
+        t.Lead.company_id == company_id, or_(
+            t.Lead.contact_id.in_(contacts),
+            (t.Lead.scope == "account") & t.Lead.account_id.in_(accounts)))
+    return [(a, b, c, d) for a, b, c, d in session.execute(stmt)]
+
+
 def delete_scores_of_model(session: Session, company_id: int, model_id: int) -> None:
     session.execute(delete(t.LeadScore).where(t.LeadScore.company_id == company_id,
                                               t.LeadScore.model_id == model_id))

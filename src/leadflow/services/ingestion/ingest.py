@@ -16,7 +16,7 @@ from leadflow.db.tables import Company, Contact, Interaction, Lead
 from leadflow.db.types import utcnow
 from leadflow.errors import FieldError, LeadflowError, Problems, ValidationFailed
 from leadflow.services import records
-from leadflow.services.ingestion import generation, people
+from leadflow.services.ingestion import bulk, generation, people
 from leadflow.services.ingestion.inputs import InteractionIn
 from leadflow.services.ingestion.types import LEAD_INTERACTIONS, TypeCatalog, catalog
 from leadflow.services.resources import INTERACTIONS
@@ -73,16 +73,18 @@ class Ingestor:
             return
         from leadflow.services.scoring.rescore import Rescorer
 
-        rescorer = Rescorer(self.session, self.company)
         touched, self.touched = self.touched, {}
-        for contact_id, (account_id, interaction_id) in touched.items():
-            rescorer.contacts([contact_id], [account_id] if account_id else [], "interaction",
-                              interaction_id)
+        Rescorer(self.session, self.company).activity(touched)
+
+    def type_catalog(self) -> TypeCatalog:
+        """The company's interaction types, loaded once per ingestor."""
+        if self.types is None:
+            self.types = catalog(self.session, self.company.id)
+        return self.types
 
     def _one(self, data: InteractionIn) -> Outcome:
         """Store one interaction, match its contact, and generate or join a lead."""
-        types = self.types or catalog(self.session, self.company.id)
-        self.types = types
+        types = self.type_catalog()
         key = types.resolve(data.type)
         attributes = types.typed_attributes(key, data.attributes)
         if data.external_id:
@@ -93,7 +95,7 @@ class Ingestor:
         refs = self._marketing_refs(data)
         contact = self._contact(data)
         fingerprint = _fingerprint(key, data, contact) if key == "form_submitted" else None
-        if fingerprint and self._resubmitted(fingerprint):
+        if fingerprint and self._resubmitted(fingerprint, _when(data.occurred_at)):
             return Outcome("ignored", contact_id=contact.id if contact else None)
         row = Interaction(
             company_id=self.company.id, type=key, occurred_at=_when(data.occurred_at),
@@ -116,22 +118,41 @@ class Ingestor:
         return outcome
 
     def batch(self, items: list[dict[str, Any]]) -> list[Outcome]:
-        """Each item on its own: a bad item is reported and stores nothing, the rest land."""
+        """Each item on its own: a bad item is reported and stores nothing, the rest land.
+
+        Plain activity (opens, clicks, visits of known contacts) is stored set-wise; lead
+        interactions, form fields and visitors go item by item, in the order given."""
         if len(items) > MAX_BATCH:
             raise ValidationFailed(f"a batch holds at most {MAX_BATCH} interactions "
                                    f"(got {len(items)})")
-        outcomes = []
-        for item in items:
+        outcomes: dict[int, Outcome] = {}
+        simple: list[tuple[int, InteractionIn]] = []
+        one_by_one: list[tuple[int, InteractionIn]] = []
+        for index, item in enumerate(items):
             try:
-                with self.session.begin_nested():
-                    outcomes.append(self._one(InteractionIn.model_validate(item)))
-            except LeadflowError as error:
-                errors = error.errors or [FieldError("", error.detail)]
-                outcomes.append(Outcome("error", errors=errors))
+                data = InteractionIn.model_validate(item)
             except ValueError as error:  # pydantic.ValidationError
-                outcomes.append(Outcome("error", errors=_pydantic_errors(error)))
+                outcomes[index] = Outcome("error", errors=_pydantic_errors(error))
+                continue
+            try:
+                key = self.type_catalog().resolve(data.type)
+            except LeadflowError:
+                key = None
+            target = simple if key is not None and bulk.is_simple(data, key) else one_by_one
+            target.append((index, data))
+        one_by_one = sorted(one_by_one + bulk.ingest_simple(self, simple, outcomes))
+        for index, data in one_by_one:
+            outcomes[index] = self._guarded(data)
         self.rescore_touched()
-        return outcomes
+        return [outcomes[index] for index in range(len(items))]
+
+    def _guarded(self, data: InteractionIn) -> Outcome:
+        """One item in its own savepoint: an error leaves nothing of it behind."""
+        try:
+            with self.session.begin_nested():
+                return self._one(data)
+        except LeadflowError as error:
+            return Outcome("error", errors=error.errors or [FieldError("", error.detail)])
 
     def _by_external_id(self, data: InteractionIn) -> Interaction | None:
         if not data.external_id:
@@ -173,7 +194,13 @@ class Ingestor:
             people.update_from_form(self.session, self.company.id, contact, data.contact)
         return contact
 
-    def _resubmitted(self, fingerprint: str) -> bool:
+    def _resubmitted(self, fingerprint: str, when: datetime) -> bool:
+        if self.source == "import":
+            # An import replays history in occurred_at order: "within 5 minutes" is between
+            # the two submissions, not between their arrivals (which are all "now").
+            return queries.interaction_with_fingerprint_between(
+                self.session, self.company.id, fingerprint, when - RESUBMISSION_WINDOW,
+                when) is not None
         since = utcnow() - RESUBMISSION_WINDOW
         return queries.recent_interaction_with_fingerprint(
             self.session, self.company.id, fingerprint, since) is not None

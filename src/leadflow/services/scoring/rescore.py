@@ -47,13 +47,17 @@ class Rescorer:
     def leads(
         self, lead_ids: Iterable[int], cause: str, cause_id: int | None = None,
         progress: Callable[[int], None] | None = None,
+        cause_ids: dict[int, int] | None = None,
     ) -> Summary:
-        """Rescore these leads in every live model; `cause` goes to the ledger."""
+        """Rescore these leads in every live model; `cause` (and the id of what caused it,
+        per lead in `cause_ids`) goes to the ledger."""
         summary = Summary()
         ids = sorted(set(lead_ids))
+        if not self.live and not queries.scores_of(self.session, self.company.id, ids[:1]):
+            return summary  # nothing scores these leads: nothing can change
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
-            self._chunk(chunk, cause, cause_id, summary)
+            self._chunk(chunk, cause, cause_id, summary, cause_ids or {})
             if progress is not None:
                 progress(len(chunk))
         return summary
@@ -64,8 +68,27 @@ class Rescorer:
         ids = queries.leads_touched_by(self.session, self.company.id, contact_ids, account_ids)
         return self.leads(ids, cause, cause_id)
 
+    def activity(self, touched: dict[int, tuple[int | None, int]]) -> Summary:
+        """Rescore the leads of contacts whose interactions arrived: `{contact: (account,
+        last interaction id)}`; each ledger entry names the interaction that caused it."""
+        if not self.live:
+            return Summary()
+        accounts = {a for a, _ in touched.values() if a is not None}
+        by_account: dict[int, int] = {}
+        for account, interaction in touched.values():
+            if account is not None:
+                by_account[account] = max(interaction, by_account.get(account, 0))
+        cause_ids: dict[int, int] = {}
+        for lead_id, contact_id, account_id, scope in queries.leads_of_people(
+                self.session, self.company.id, touched, accounts):
+            if scope == "account" and account_id in by_account:
+                cause_ids[lead_id] = by_account[account_id]
+            elif contact_id in touched:
+                cause_ids[lead_id] = touched[contact_id][1]
+        return self.leads(cause_ids, "interaction", cause_ids=cause_ids)
+
     def _chunk(self, ids: Sequence[int], cause: str, cause_id: int | None,
-               summary: Summary) -> None:
+               summary: Summary, cause_ids: dict[int, int]) -> None:
         leads = queries.rows_by_id(self.session, self.company.id, t.Lead, ids)
         reset = bool(self.settings["lifecycle.recycle_resets_behavior"])
         facts = self.loader.load(list(leads.values()), self.now, behavior_reset=reset)
@@ -75,7 +98,7 @@ class Rescorer:
         for lead_id, lead in leads.items():
             summary.leads += 1
             changed, ready = self._lead(lead, facts[lead_id], stored, adjustments, cause,
-                                        cause_id)
+                                        cause_ids.get(lead_id, cause_id))
             summary.changed += changed
             if ready:
                 summary.sales_ready.append(lead_id)
