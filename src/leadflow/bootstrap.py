@@ -3,5 +3,5 @@ triggers that keep scores current. Every entry point (API, CLI, worker) imports 
 
 from __future__ import annotations
 
-from leadflow.services import record_rules  # noqa: F401
+from leadflow.services import interaction_types, record_rules  # noqa: F401
 from leadflow.services.scoring import triggers  # noqa: F401

@@ -15,9 +15,15 @@ from leadflow.domain.naming import is_email, normalise_domain, normalise_email
 Slug = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# Lengths match the columns they are stored in (PostgreSQL rejects longer values).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+# Integer columns are 32-bit.
+Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 FieldKey = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")
 ]
@@ -28,12 +34,30 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL characters in text; refuse them with a clear message.
+        if _has_nul(value):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
 
 def _email(value: str | None) -> str | None:
     if value is None:
         return None
     email = normalise_email(value)
-    if not is_email(email):
+    if len(email) > 320 or not is_email(email):
         raise ValueError(f"'{value}' is not an email address")
     return email
 
@@ -42,7 +66,7 @@ def _domain(value: str | None) -> str | None:
     if value is None:
         return None
     domain = normalise_domain(value)
-    if "." not in domain or " " in domain:
+    if "." not in domain or " " in domain or len(domain) > 300:
         raise ValueError(f"'{value}' is not a domain name")
     return domain
 
@@ -83,7 +107,7 @@ class EventIn(Input):
 class EmailIn(Input):
     key: Slug
     name: Name
-    subject: Text | None = None
+    subject: Subject | None = None
     campaign_id: int | None = None
     campaign: Slug | None = None
 
@@ -101,7 +125,7 @@ class ContactIn(Input):
     first_name: Short | None = None
     last_name: Short | None = None
     job_title: Short | None = None
-    phone: Short | None = None
+    phone: Label | None = None
     city: Short | None = None
     state: Short | None = None
     country: Short | None = None
@@ -115,11 +139,11 @@ class ContactIn(Input):
 
 
 class AccountIn(Input):
-    name: Name
+    name: LongName
     domain: str | None = None
     industry: Short | None = None
-    employees: int | None = Field(default=None, ge=0)
-    annual_revenue: float | None = Field(default=None, ge=0)
+    employees: Count | None = None
+    annual_revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     city: Short | None = None
     country: Short | None = None
     parent_id: int | None = None
@@ -135,14 +159,14 @@ class UserIn(Input):
     name: Short | None = None
     role: Literal["admin", "marketer", "sales", "viewer"] = "sales"
     available: bool = True
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: Count | None = None
     territories: list[Short] = Field(default_factory=list)
 
     _email = field_validator("email")(_email)
 
 
 class LeadIn(Input):
-    name: Name | None = None
+    name: LongName | None = None
     scope: Literal["contact", "account"] = "contact"
     contact_id: int | None = None
     contact_email: str | None = None
@@ -152,10 +176,10 @@ class LeadIn(Input):
     program: Slug | None = None
     campaign_id: int | None = None
     campaign: Slug | None = None
-    status: Short | None = None
+    status: Label | None = None
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     due_date: date | None = None
-    territory: Short | None = None
+    territory: Label | None = None
     owner_id: int | None = None
     owner: str | None = None
     external_id: Short | None = None
@@ -172,11 +196,17 @@ class CompanyIn(Input):
 
 
 def partial(model: type[Input]) -> type[Input]:
-    """The PATCH shape of `model`: every field optional, nothing defaulted; validators kept."""
-    fields: dict[str, Any] = {
-        name: (info.annotation | None, None)  # type: ignore[operator]
-        for name, info in model.model_fields.items()
-    }
+    """The PATCH shape of `model`: every field optional, nothing defaulted.
+
+    Types, constraints and validators are kept, so an explicit null is accepted only where the
+    full model accepts one (it clears the field); omitted fields are left alone.
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[name] = (annotation, None)
     name = model.__name__.removesuffix("In") + "Patch"
     patch: type[Input] = create_model(name, __base__=model, **fields)
     return patch

@@ -245,9 +245,6 @@ programs: [{key: fine, name: Fine}]
 
 BAD_INPUTS = {
     "unknown section": ("progams: []\n", "progams: unknown section; did you mean 'programs'?"),
-    "interaction_types not yet": ("interaction_types: []\n",
-                                  "section 'interaction_types' is not supported yet"),
-    "scoring_models not yet": ("scoring_models: []\n", "section 'scoring_models' is not supported"),
     "assignment_rules not yet": ("assignment_rules: []\n", "'assignment_rules' is not supported"),
     "webhooks not yet": ("webhooks: [{key: crm}]\n", "section 'webhooks' is not supported yet"),
     "unknown field": ("campaigns: [{key: c, name: C, colour: red}]\n",
@@ -426,5 +423,5 @@ def test_the_example_in_the_documentation_applies_cleanly(
     docs = Path(__file__).parents[2] / "docs" / "config-as-code.md"
     example = docs.read_text().split("```yaml\n")[1].split("```")[0]
     plan = plan_of(cli, write(tmp_path, example))
-    assert plan["counts"] == {"create": 10, "update": 1, "unchanged": 0}
+    assert plan["counts"] == {"create": 14, "update": 1, "unchanged": 0}
     assert set(actions(plan_of(cli, "config.yaml")).values()) == {"unchanged"}

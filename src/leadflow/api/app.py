@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 import leadflow.bootstrap  # noqa: F401  (registers record checks and scoring triggers)
 from leadflow import __version__
-from leadflow.api import companies, interactions, problems, records, scoring
+from leadflow.api import companies, exports, imports, interactions, problems, records, scoring
 from leadflow.api.deps import ActorDep
 from leadflow.db.database import Database
 from leadflow.integrations import forms, segment, sendgrid, tracking
@@ -51,6 +51,8 @@ def create_app(database: Database) -> FastAPI:
         api.include_router(router)
     api.include_router(interactions.router)
     api.include_router(scoring.router)
+    api.include_router(imports.router)
+    api.include_router(exports.router)
 
     @api.get("/me", tags=["auth"], summary="Who this key is and which company it acts on")
     def me(actor: ActorDep) -> dict[str, Any]:

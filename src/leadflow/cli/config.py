@@ -97,6 +97,8 @@ def _print_plan(plan: Plan, as_json: bool) -> None:
         return
     for change in plan.changes:
         typer.echo(change.describe())
+    for note in plan.notes:
+        typer.echo(note)
     counts = plan.counts
     if plan.dry_run:
         typer.echo(f"Dry run: {counts['create']} to create, {counts['update']} to update, "

@@ -47,6 +47,7 @@ def demo(
         "database": make_url(db.url).render_as_string(hide_password=True),
         "api": f"{base}/api/v1", "docs": f"{base}/docs", "key": secret,
         "company": world.site.key, "client": world.client.key, "counts": world.counts,
+        "hot_lead": world.hot_lead,
     }
     if as_json:
         print_json(info)
@@ -68,7 +69,9 @@ def _print_instructions(info: dict[str, Any], names: dict[str, str]) -> None:
     for key, counts in info["counts"].items():
         echo(f"  {names[key]} ({key}): {counts['accounts']} accounts, {counts['contacts']}"
              f" contacts, {counts['leads']} leads, {counts['campaigns']} campaigns,"
-             f" {counts['users']} users")
+             f" {counts['users']} users,")
+        echo(f"    {counts['interactions']} interactions in the last 30 days,"
+             f" {counts['scoring_models']} scoring models")
     auth = f'-H "Authorization: Bearer {info["key"]}"'
     echo("")
     echo(f"API:   {info['api']}")
@@ -82,4 +85,9 @@ def _print_instructions(info: dict[str, Any], names: dict[str, str]) -> None:
     echo(f'  curl {auth} -H "X-Company: {info["client"]}" {info["api"]}/leads')
     echo(f'  curl {auth} -H "X-Company: {info["client"]}"'
          f' "{info["api"]}/leads?stage=sales_ready&sort=-created_at&limit=5"')
+    if info["hot_lead"] is not None:
+        echo("Why a lead has its scores (docs/scoring.md explains them):")
+        echo(f'  curl {auth} -H "X-Company: {info["client"]}"'
+             f' {info["api"]}/leads/{info["hot_lead"]}/scores')
+        echo(f"  leadflow model list --company {info['client']}")
     echo("")

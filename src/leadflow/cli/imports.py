@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-from sqlalchemy.orm import Session
 
 import leadflow.services.record_rules  # noqa: F401  (registers the per-record checks)
 from leadflow.cli.common import (
@@ -24,9 +23,9 @@ from leadflow.cli.common import (
     friendly,
     print_json,
 )
-from leadflow.db.database import Database
-from leadflow.services.imports import ErrorReport, ImportOptions, Summary, UnitOfWork, run_import
+from leadflow.services.imports import ErrorReport, ImportOptions, Summary, run_import
 from leadflow.services.imports.report import OUTCOMES
+from leadflow.services.imports.runner import units
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -113,8 +112,8 @@ def _import(
             company_id = company(session, company_key).id
         report = ErrorReport(report_path, always=errors_path is not None)
         try:
-            with _units(db, dry_run) as units, _progress(as_json) as progress:
-                summary = run_import(units, company_id, options, report.write, progress)
+            with units(db, dry_run) as unit_of_work, _progress(as_json) as progress:
+                summary = run_import(unit_of_work, company_id, options, report.write, progress)
         finally:
             report.close()
     finally:
@@ -123,25 +122,6 @@ def _import(
     _show(summary, as_json)
     if summary.fatal:
         fail(summary.fatal)
-
-
-@contextmanager
-def _units(db: Database, dry_run: bool) -> Iterator[UnitOfWork]:
-    """One transaction per chunk; or, for a dry run, one transaction rolled back at the end
-    (so later chunks still see what earlier ones would have created)."""
-    if not dry_run:
-        yield db.transaction
-        return
-    with db.sessions() as session:
-        session.begin()
-        try:
-            yield lambda: _reuse(session)
-        finally:
-            session.rollback()
-
-
-def _reuse(session: Session) -> AbstractContextManager[Session]:
-    return nullcontext(session)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from leadflow.cli import companies, config, demo, imports, keys, leads, models, setup
+from leadflow.cli import companies, config, demo, exports, imports, keys, leads, models, setup
 
 app = typer.Typer(
     name="leadflow",
@@ -26,7 +26,8 @@ app.add_typer(models.app, name="model", help="Scoring models: validate, show, ap
 app.add_typer(companies.app, name="company", help="Create companies and change their settings.")
 app.add_typer(keys.app, name="keys", help="Create, list and revoke API keys.")
 app.add_typer(leads.app, name="leads", help="List and show leads.")
-app.add_typer(imports.app, name="import", help="Import contacts, accounts, leads or interactions from CSV.")
+app.add_typer(imports.app, name="import", help="Import contacts, accounts, leads or interactions.")
+app.add_typer(exports.app, name="export", help="Export leads with their scores and grades.")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadflow.db.repository import BIGINT
+from leadflow.db.repository import INT_LIMIT
 from leadflow.db.tables import ApiKey, Company
 
 
@@ -18,7 +18,7 @@ def company_by_key(session: Session, key: str) -> Company | None:
 
 
 def company_by_id(session: Session, company_id: int) -> Company | None:
-    if abs(company_id) >= BIGINT:
+    if abs(company_id) >= INT_LIMIT:
         return None  # no company has it, and drivers refuse to send such a number
     return session.get(Company, company_id)
 

@@ -34,6 +34,19 @@ def recent_interaction_with_fingerprint(
     return session.scalars(stmt).first()
 
 
+def interaction_with_fingerprint_between(
+    session: Session, company_id: int, fingerprint: str, start: datetime, end: datetime
+) -> Interaction | None:
+    """An interaction with this fingerprint that occurred between `start` and `end`."""
+    stmt = select(Interaction).where(
+        Interaction.company_id == company_id,
+        Interaction.fingerprint == fingerprint,
+        Interaction.occurred_at >= start,
+        Interaction.occurred_at <= end,
+    )
+    return session.scalars(stmt).first()
+
+
 def interaction_types(session: Session, company_id: int) -> list[InteractionType]:
     stmt = select(InteractionType).where(InteractionType.company_id == company_id)
     return list(session.scalars(stmt))

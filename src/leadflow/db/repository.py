@@ -17,7 +17,9 @@ from leadflow.db.tables import Base
 from leadflow.errors import Conflict, FieldError, ValidationFailed
 
 T = TypeVar("T", bound=Base)
-BIGINT = 2**63  # ids and counts beyond this can never match a row
+# Integer columns are 32-bit: larger values match no row, and PostgreSQL refuses to compare
+# a column with them.
+INT_LIMIT = 2**31
 
 
 def python_type(sql_type: Any) -> type:
@@ -59,7 +61,7 @@ class Repository(Generic[T]):
         return select(self.table).where(self.column("company_id") == self.company_id)
 
     def get(self, row_id: int) -> T | None:
-        if abs(row_id) >= BIGINT:
+        if abs(row_id) >= INT_LIMIT:
             return None  # no row has it, and drivers refuse to send such a number
         return self.session.scalars(self.query().where(self.column("id") == row_id)).first()
 
@@ -90,8 +92,33 @@ class Repository(Generic[T]):
         return row
 
     def remove(self, row: T, label: str) -> None:
+        """Delete `row`; Conflict naming what still refers to it, if anything does."""
+        # Checked first: after a failed flush the transaction may be unusable (SQLite).
+        users = self.referrers(row)
+        if users:
+            names = ", ".join(f"{table} ({n})" for table, n in users.items())
+            raise Conflict(f"cannot delete {label}: other records still refer to it: {names}")
         self.session.delete(row)
         self.flush(f"cannot delete {label}: other records still refer to it")
+
+    def referrers(self, row: T) -> dict[str, int]:
+        """`{table: count}` of this company's rows whose foreign keys keep `row` alive."""
+        target = self.table.__table__
+        found: dict[str, int] = {}
+        for table in Base.metadata.sorted_tables:
+            for key in table.foreign_keys:
+                if key.column.table is not target or key.ondelete in ("CASCADE", "SET NULL"):
+                    continue
+                stmt = select(func.count()).select_from(table).where(
+                    key.parent == row.id  # type: ignore[attr-defined]
+                )
+                if "company_id" in table.c:
+                    stmt = stmt.where(table.c.company_id == self.company_id)
+                count = int(self.session.scalar(stmt) or 0)
+                if count:
+                    name = table.name.replace("_", " ")
+                    found[name] = found.get(name, 0) + count
+        return found
 
     def flush(self, message: str) -> None:
         try:
@@ -162,7 +189,7 @@ def _coerce(column: Any, value: Any) -> Any:
         return kind.fromisoformat(value)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    if kind is int and (isinstance(value, bool) or abs(value) >= BIGINT):
+    if kind is int and (isinstance(value, bool) or abs(value) >= INT_LIMIT):
         raise TypeError("not a whole number")
     if kind in (bool, int, str) and isinstance(value, kind):
         return value
@@ -180,7 +207,7 @@ def _decode(cursor: str) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
-        if not isinstance(row_id, int) or isinstance(row_id, bool) or abs(row_id) >= BIGINT:
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or abs(row_id) >= INT_LIMIT:
             raise ValueError
         return value, row_id
     except (TypeError, ValueError) as error:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -412,3 +413,44 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Touched while a job makes progress; a `running` job whose heartbeat stops was left by a
+    # dead worker and is queued again (jobs.requeue_stale).
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class ImportFilePart(Base):
+    """A piece of a file uploaded for a background import, kept in the database so that any
+    worker can run the job."""
+
+    __tablename__ = "import_file_parts"
+    __table_args__ = (UniqueConstraint("job_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportProblem(Base):
+    """One row error of a background import: a line of its errors.csv."""
+
+    __tablename__ = "import_errors"
+    __table_args__ = (Index("ix_import_errors_job", "job_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    row: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(300))
+    value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ImportTouched(Base):
+    """A lead an import run touched; such leads are rescored once when the import ends."""
+
+    __tablename__ = "import_touched"
+    __table_args__ = (Index("ix_import_touched_run", "run_key", "lead_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    run_key: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ USER_ROLES = ("admin", "marketer", "sales", "viewer")
 
 MARKETING = frozenset(
     {"programs", "campaigns", "landing-pages", "events", "emails", "custom-fields",
-     "contacts", "accounts", "leads", "imports", "scoring-models"}
+     "interaction-types", "contacts", "accounts", "leads", "imports", "scoring-models"}
 )
 _WRITES: dict[str, frozenset[str]] = {
     "marketer": MARKETING,

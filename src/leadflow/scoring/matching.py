@@ -7,6 +7,7 @@ value satisfies only `is_empty`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -128,14 +129,17 @@ def _as_text(actual: object) -> str:
     return str(actual).lower()
 
 
+# Stored text reads as a number only when it is a JSON number (JSON white space around it
+# allowed), as a date only in the form YYYY-MM-DD: rules the SQL back end can mirror exactly.
+_NUMBER_TEXT = re.compile(r"[ \t\n\r]*-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?[ \t\n\r]*")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _as_number(actual: object) -> float | int | None:
     if is_number(actual):
         return actual  # type: ignore[return-value]
-    if isinstance(actual, str):
-        try:
-            return float(actual)
-        except ValueError:
-            return None
+    if isinstance(actual, str) and _NUMBER_TEXT.fullmatch(actual):
+        return float(actual)
     return None
 
 
@@ -145,7 +149,7 @@ def _as_bool(actual: object) -> bool | None:
     if actual in (0, 1) and is_number(actual):
         return bool(actual)
     if isinstance(actual, str):
-        return {"true": True, "false": False, "1": True, "0": False}.get(actual.strip().lower())
+        return {"true": True, "false": False, "1": True, "0": False}.get(actual.lower())
     return None
 
 
@@ -154,11 +158,9 @@ def _as_moment(actual: object) -> date | None:
         return to_utc(actual)
     if isinstance(actual, date):
         return actual
-    if isinstance(actual, str):
+    if isinstance(actual, str) and _DATE_TEXT.fullmatch(actual):
         try:
-            if len(actual) == 10:
-                return date.fromisoformat(actual)
-            return to_utc(datetime.fromisoformat(actual))
+            return date.fromisoformat(actual)
         except ValueError:
             return None
     return None

@@ -88,11 +88,29 @@ class _Checker:
         self.targets(model.applies_to)
         self.rules(model.rules)
         self.grades(model.grades)
+        self.no_nul(model)
         low, high = (model.bounds.min, model.bounds.max) if model.bounds else (None, None)
         if model.bounds is not None and low is None and high is None:
             self.fail("bounds", "bounds: give min, max or both")
         if low is not None and high is not None and low > high:
             self.fail("bounds", "bounds: min must not be above max")
+
+    def no_nul(self, model: ScoringModel) -> None:
+        """Text literals and grade names (which scoring SQL compares or returns) may not hold
+        NUL: PostgreSQL can neither store nor compare it."""
+        texts: list[tuple[str, object]] = [(f"grades[{i}].name", g.name)
+                                           for i, g in enumerate(model.grades)]
+        conditions = [(f"audience[{i}]", c) for i, c in enumerate(model.audience)]
+        for i, rule in enumerate(model.rules):
+            conditions += [(f"rules[{i}].conditions[{j}]", c)
+                           for j, c in enumerate(rule.conditions)]
+        for path, cond in conditions:
+            for k, expr in enumerate(cond.where):
+                items = expr.value if isinstance(expr.value, tuple) else (expr.value,)
+                texts += [(f"{path}.where[{k}].value", item) for item in items]
+        for path, text in texts:
+            if isinstance(text, str) and "\x00" in text:
+                self.fail(path, "text must not contain the NUL character (\\x00)")
 
     def targets(self, targets: tuple[Target, ...]) -> None:
         from leadflow.scoring.model import TARGET_KINDS

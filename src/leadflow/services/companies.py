@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from leadflow.db import companies as repo
-from leadflow.db.repository import Repository
 from leadflow.db.tables import Company
 from leadflow.domain.settings import effective_settings, validate_settings
 from leadflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -34,6 +33,8 @@ def require_site(session: Session) -> Company:
 def find(session: Session, ident: str | int) -> Company:
     """A company by key or id."""
     text = str(ident).strip()
+    if "\x00" in text:  # no key holds a NUL, and PostgreSQL refuses to compare with one
+        raise NotFound(f"no company '{text!r}'")
     company = repo.company_by_key(session, text)
     if company is None and text.isdigit():
         company = repo.company_by_id(session, int(text))
@@ -68,21 +69,11 @@ def delete_client(session: Session, company: Company) -> None:
     """Delete a client company and everything it owns."""
     if company.is_site:
         raise Forbidden("the site company cannot be deleted")
-    for table in _owned_tables():
-        owned = Repository(session, company.id, table)
-        for row in session.scalars(owned.query()):
-            session.delete(row)
-        session.flush()
+    # Every company_id foreign key is ON DELETE CASCADE, so the database removes all the
+    # company's rows in one statement; deleting them row by row breaks on rows that refer to
+    # each other (an account's parent) and misses tables added later.
     session.delete(company)
     session.flush()
-
-
-def _owned_tables() -> list[type[Any]]:
-    from leadflow.db import tables as t
-
-    # Children before parents, so foreign keys never block the delete.
-    return [t.Lead, t.Contact, t.Account, t.LandingPage, t.Event, t.MarketingEmail,
-            t.Campaign, t.Program, t.CustomField, t.User, t.ApiKey]
 
 
 def describe(company: Company) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,28 +15,37 @@ from leadflow.errors import FieldError, LeadflowError
 from leadflow.services.config_files import line_of
 
 Action = Literal["create", "update", "unchanged"]
+# The parts of a path in an item: names and list indexes (`rules[0].points`, `attributes.0`).
+_PATH_PART = re.compile(r"[^.\[\]]+")
 
 
 @dataclass
 class Change:
-    """What applying does to one item: create it, update some of its fields, or nothing."""
+    """What applying does to one item: create it, update some of its fields, or nothing; plus
+    life-cycle steps such as publishing or stopping a scoring model."""
 
     section: str
     label: str
     key: str
     action: Action
     fields: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """`campaign 'spring': update (fields: name, program)`."""
+        """`campaign 'spring': update (fields: name, program)`; `… : create, publish`."""
         name = f"{self.label} '{self.key}'" if self.key else self.label
-        if self.action == "update":
-            return f"{name}: update (fields: {', '.join(self.fields)})"
-        return f"{name}: {self.action}"
+        parts: list[str]
+        if self.action != "update":
+            parts = [self.action]
+        elif self.fields:
+            parts = [f"update (fields: {', '.join(self.fields)})"]
+        else:
+            parts = [] if self.steps else ["update"]
+        return f"{name}: {', '.join([*parts, *self.steps])}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"section": self.section, "key": self.key, "action": self.action,
-                "fields": self.fields}
+                "fields": self.fields, "steps": self.steps}
 
 
 @dataclass
@@ -45,6 +55,7 @@ class Plan:
     company: str
     dry_run: bool = False
     changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -58,7 +69,7 @@ class Plan:
     def as_dict(self) -> dict[str, Any]:
         """The plan as JSON-ready data."""
         return {"company": self.company, "dry_run": self.dry_run, "counts": self.counts,
-                "items": [change.as_dict() for change in self.changes]}
+                "items": [change.as_dict() for change in self.changes], "notes": self.notes}
 
 
 @dataclass
@@ -78,10 +89,24 @@ class Where:
         return f"{text}, {field_name}" if field_name else text
 
     def line(self, field_name: str | None = None) -> int | None:
-        """The line of `field_name` in the file (or of the item), if the file had lines."""
-        if field_name and isinstance(self.node, dict) and field_name not in self.node:
-            field_name = field_name.split(".")[0]
-        return line_of(self.node, field_name) or self.line_hint
+        """The line of `field_name` in the file (or of the item), if the file had lines.
+
+        The field may be a path into the item (`rules[0].conditions[1].where`,
+        `attributes.0.type`): the line is that of the deepest part found in the file.
+        """
+        if not field_name or (isinstance(self.node, dict) and field_name in self.node):
+            return line_of(self.node, field_name) or self.line_hint
+        node, found = self.node, line_of(self.node)
+        for part in _PATH_PART.findall(field_name):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                found = line_of(node, part) or found
+                node = node[part]
+            else:
+                break
+            found = line_of(node) or found
+        return found or self.line_hint
 
 
 @dataclass
@@ -94,11 +119,12 @@ class Applying:
     problems: list[FieldError] = field(default_factory=list)
 
     def record(self, section: str, label: str, key: str, action: Action,
-               fields: list[str] | None = None) -> None:
-        self.plan.changes.append(Change(section, label, key, action, fields or []))
+               fields: list[str] | None = None, steps: list[str] | None = None) -> None:
+        self.plan.changes.append(Change(section, label, key, action, fields or [], steps or []))
 
-    def problem(self, where: Where, field_name: str | None, message: str) -> None:
-        line = where.line(field_name)
+    def problem(self, where: Where, field_name: str | None, message: str,
+                line: int | None = None) -> None:
+        line = line or where.line(field_name)
         suffix = f" (line {line})" if line else ""
         self.problems.append(FieldError(where.loc(field_name), message + suffix))
 

@@ -25,8 +25,10 @@ from leadflow.domain.settings import DEFAULTS, effective_settings, validate_sett
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.schemas import Input, partial
 from leadflow.services import companies, custom_fields, records
+from leadflow.services import interaction_types as _interaction_types  # noqa: F401 - its checks
 from leadflow.services import resources as r
 from leadflow.services.config_plan import Action, Applying, Where, a
+from leadflow.services.config_scoring import apply_models, dump_models
 
 ApplyFn = Callable[[Applying, Any, Where], None]
 DumpFn = Callable[[Session, Company], Any]
@@ -245,14 +247,18 @@ def _utc(value: datetime) -> datetime:
 SECTIONS: tuple[Section, ...] = (
     Section("settings", apply_settings, dump_settings),
     record_section("custom_fields", r.CUSTOM_FIELDS, ("entity", "key"), find_custom_field),
+    record_section("interaction_types", r.INTERACTION_TYPES),
     record_section("users", r.USERS, ("email",)),
     record_section("programs", r.PROGRAMS),
     record_section("campaigns", r.CAMPAIGNS),
     record_section("landing_pages", r.LANDING_PAGES),
     record_section("events", r.EVENTS),
     record_section("emails", r.EMAILS),
+    # Last: models are checked against custom fields and interaction types, and may name
+    # campaigns and programs in `applies_to`.
+    Section("scoring_models", apply_models, dump_models),
 )
 BY_NAME = {section.name: section for section in SECTIONS}
 
 # Sections of SPEC §6.5 that later work adds; a file using them is refused, never half-applied.
-NOT_YET: tuple[str, ...] = ("interaction_types", "scoring_models", "assignment_rules", "webhooks")
+NOT_YET: tuple[str, ...] = ("assignment_rules", "webhooks")

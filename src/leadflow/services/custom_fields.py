@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,8 @@ def coerce_value(kind: str, choices: list[Any] | None, value: Any) -> Any:
     """`value` as a `text|number|boolean|date|choice` value (None stays None)."""
     if value is None:
         return None
+    if isinstance(value, dict | list):
+        raise ValueError(f"{value!r} is a list or object, not a single value")
     if kind == "text":
         return str(value)
     if kind == "number":
@@ -69,13 +72,22 @@ def merge(
 def _number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return value
-    text = str(value).strip()
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+    if isinstance(value, float):
+        number = value
+    else:
+        text = str(value).strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def _boolean(value: Any) -> bool:

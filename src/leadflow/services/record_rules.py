@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from leadflow.db import tables as t
 from leadflow.db.repository import Repository
-from leadflow.errors import Problems
+from leadflow.errors import Conflict, Problems
+from leadflow.services import custom_fields
 from leadflow.services.records import hook
 
 BUILT_IN_FIELDS = {
@@ -58,6 +59,9 @@ def check_custom_field(
     key = values.get("key")
     if key and entity and key in BUILT_IN_FIELDS.get(entity, set()):
         problems.add("key", f"'{key}' is a built-in field of {entity}")
+    if row is None and key and entity and not problems.errors \
+            and key in custom_fields.definitions(session, company_id, entity):
+        raise Conflict(f"a custom field '{key}' of {entity} already exists")
 
 
 @hook("leads")
@@ -74,10 +78,13 @@ def check_lead(
         account = _get(session, company_id, t.Account, contact.account_id)
         values["account_id"] = contact.account_id
     scope = current("scope")
-    if scope == "contact" and contact is None:
+    # A reference that could not be resolved is already reported; don't report it twice.
+    failed = {e.loc for e in problems.errors}
+    if scope == "contact" and contact is None and not failed & {"contact_email", "contact_id"}:
         problems.add("contact_email", "a contact-scope lead needs a contact (contact_id or"
                      " contact_email)")
-    if scope == "account" and account is None:
+    if scope == "account" and account is None \
+            and not failed & {"account_domain", "account_id", "contact_email", "contact_id"}:
         problems.add("account_domain", "an account-scope lead needs an account (account_id or"
                      " account_domain, or a contact that has an account)")
     campaign = _get(session, company_id, t.Campaign, current("campaign_id"))

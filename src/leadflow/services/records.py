@@ -11,7 +11,7 @@ from sqlalchemy import JSON
 from sqlalchemy.orm import Session
 
 from leadflow.db import tables as t
-from leadflow.db.repository import BIGINT, PageRequest, Repository, python_type
+from leadflow.db.repository import INT_LIMIT, PageRequest, Repository, python_type
 from leadflow.domain.naming import normalise_domain, normalise_email
 from leadflow.errors import Conflict, NotFound, Problems, ValidationFailed
 from leadflow.schemas import Input
@@ -43,6 +43,20 @@ def _saved(session: Session, company_id: int, resource: Resource, row: Any) -> N
         function(session, company_id, row)
 
 
+BeforeDelete = Callable[[Session, int, Any], None]
+BEFORE_DELETE: dict[str, BeforeDelete] = {}
+
+
+def before_delete(path: str) -> Callable[[BeforeDelete], BeforeDelete]:
+    """Register a check run before a record of `path` is deleted (it raises to refuse)."""
+
+    def register(function: BeforeDelete) -> BeforeDelete:
+        BEFORE_DELETE[path] = function
+        return function
+
+    return register
+
+
 def hook(path: str) -> Callable[[Hook], Hook]:
     """Register the record-type-specific checks run before a record of `path` is saved."""
 
@@ -57,6 +71,8 @@ def get(session: Session, company_id: int, resource: Resource, ident: str | int)
     """The record named by id or by one of its natural keys; NotFound otherwise."""
     repo = Repository(session, company_id, resource.table)
     text = str(ident).strip()
+    if "\x00" in text:  # no key holds a NUL, and PostgreSQL refuses to compare with one
+        raise NotFound(f"no {resource.label} '{text!r}'")
     row = repo.get(int(text)) if text.isdigit() else None
     for column in resource.lookup:
         if row is not None:
@@ -93,6 +109,9 @@ def update(session: Session, company_id: int, resource: Resource, row: Any, data
 
 def delete(session: Session, company_id: int, resource: Resource, row: Any) -> None:
     """Delete `row`; Conflict if other records still refer to it."""
+    check = BEFORE_DELETE.get(resource.path)
+    if check is not None:
+        check(session, company_id, row)
     Repository(session, company_id, resource.table).remove(row, resource.describe(row))
 
 
@@ -160,6 +179,21 @@ def list_page(
     """One page of records filtered, searched and sorted as the query parameters say."""
     request = PageRequest(search_columns=resource.search)
     problems = Problems("Invalid list parameters")
+    for name, raw_values in params.items():
+        if any("\x00" in v for v in raw_values):  # PostgreSQL refuses to compare with a NUL
+            problems.add(name, "must not contain NUL (\\u0000) characters")
+    problems.raise_if_any()
+    columns = filterable_columns(resource)
+    _apply_filters(session, company_id, resource, params, request, problems)
+    _apply_paging(params, request, columns, problems)
+    problems.raise_if_any()
+    return Repository(session, company_id, resource.table).page(request)
+
+
+def _apply_filters(
+    session: Session, company_id: int, resource: Resource,
+    params: Mapping[str, Sequence[str]], request: PageRequest, problems: Problems,
+) -> None:
     columns = filterable_columns(resource)
     references = {ref.name: ref for ref in resource.references}
     for name, raw_values in params.items():
@@ -178,9 +212,6 @@ def list_page(
         else:
             allowed = ", ".join(sorted([*columns, *references]))
             problems.add(name, f"unknown filter; filter by one of: {allowed}")
-    _apply_paging(params, request, columns, problems)
-    problems.raise_if_any()
-    return Repository(session, company_id, resource.table).page(request)
 
 
 def _apply_paging(
@@ -208,7 +239,7 @@ def _apply_paging(
 
 def _target_id(repo: Repository[Any], key: str, value: str) -> int:
     if value.isdigit():
-        return int(value) if int(value) < BIGINT else -1
+        return int(value) if int(value) < INT_LIMIT else -1
     target = repo.find(key, _normalise(key, value))
     return target.id if target is not None else -1
 
@@ -231,8 +262,10 @@ def _parse(kind: type, name: str, value: str) -> Any:
             raise ValueError("must be true or false")
         return value.lower() == "true"
     if kind is int:
-        if not value.lstrip("-").isdigit() or abs(int(value)) >= BIGINT:
+        if not value.lstrip("-").isdigit():
             raise ValueError(f"'{value}' is not a whole number")
+        if abs(int(value)) >= INT_LIMIT:
+            raise ValueError(f"'{value}' is out of range")
         return int(value)
     if kind is float:
         try:

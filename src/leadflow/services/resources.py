@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from leadflow import schemas
 from leadflow.db import tables as t
+from leadflow.interaction_type_schemas import InteractionTypeIn
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ CUSTOM_FIELDS = Resource(
     "custom-fields", "custom field", t.CustomField, schemas.CustomFieldIn,
     search=("key", "label"),
 )
+INTERACTION_TYPES = Resource(
+    "interaction-types", "interaction type", t.InteractionType, InteractionTypeIn,
+    lookup=("key",), search=("key", "name"), unique=("key",),
+)
 ACCOUNTS = Resource(
     "accounts", "account", t.Account, schemas.AccountIn,
     lookup=("domain",),
@@ -103,7 +108,7 @@ LEADS = Resource(
 )
 
 ALL: tuple[Resource, ...] = (
-    PROGRAMS, CAMPAIGNS, LANDING_PAGES, EVENTS, EMAILS, CUSTOM_FIELDS,
+    PROGRAMS, CAMPAIGNS, LANDING_PAGES, EVENTS, EMAILS, CUSTOM_FIELDS, INTERACTION_TYPES,
     ACCOUNTS, CONTACTS, USERS, LEADS,
 )
 BY_PATH = {r.path: r for r in ALL}

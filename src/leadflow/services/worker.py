@@ -35,6 +35,7 @@ def tick(database: Database, now: datetime | None = None) -> Tick:
     """One pass: run pending jobs, then rescore leads whose next change has come."""
     done = Tick()
     with database.transaction() as session:
+        jobs.requeue_stale(session)  # jobs a dead worker left `running` resume
         pending_ids = [job.id for job in jobs.pending(session)]
     for job_id in pending_ids:
         _run_job(database, job_id)
@@ -49,11 +50,7 @@ def tick(database: Database, now: datetime | None = None) -> Tick:
 
 def _run_job(database: Database, job_id: int) -> None:
     try:
-        with database.transaction() as session:
-            job = session.get(t.Job, job_id)
-            if job is None or job.status != "pending":
-                return
-            jobs.run(session, job)
+        jobs.execute(database, job_id)
     except Exception as error:  # a failed job is recorded, the worker goes on
         log.exception("job %s failed", job_id)
         with database.transaction() as session:

@@ -50,6 +50,7 @@ BEHAVIOUR_ROOTS = ("EmailClicked", "EmailOpened", "FormSubmitted", "WebinarWatch
 TEXTS = ["Chicago", "chicago", "CHI", "Boston", "", "acme", "Acme Corp", "x@microsoft.com",
          "o'brien \"q\" \\ z"]
 NUMBERS = [-5, 0, 1, 3, 10, 499, 500, 501, 2.5, 1000]
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")  # models may not hold NUL (PostgreSQL)
 
 
 def _dates() -> st.SearchStrategy[date]:
@@ -67,7 +68,7 @@ def _literal(spec: FieldSpec, op: str) -> st.SearchStrategy[Any]:
     if kind is FieldType.CHOICE and op in ("eq", "ne", "in", "not_in"):
         return st.sampled_from(spec.choices)
     if kind in (FieldType.TEXT, FieldType.CHOICE):
-        return st.sampled_from(TEXTS) | st.text(max_size=6)
+        return st.sampled_from(TEXTS) | st.text(_CHARS, max_size=6)
     if kind is FieldType.NUMBER:
         return st.sampled_from(NUMBERS) | st.integers(-1000, 1000) | st.floats(
             -1e6, 1e6, allow_nan=False)
@@ -174,7 +175,7 @@ def _single_each(conds: list[Condition]) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-NAMES = st.text(min_size=1, max_size=10).filter(lambda s: s.strip() != "")
+NAMES = st.text(_CHARS, min_size=1, max_size=10).filter(lambda s: s.strip() != "")
 
 
 @st.composite
@@ -218,7 +219,7 @@ def scoring_models(draw: st.DrawFn) -> ScoringModel:
     return ScoringModel(
         key=draw(st.from_regex(r"[a-z0-9][a-z0-9_-]{0,12}", fullmatch=True)),
         name=draw(NAMES),
-        description=draw(st.text(max_size=20)),
+        description=draw(st.text(_CHARS, max_size=20)),
         lead_scope=draw(st.sampled_from(["contact", "account", "any"])),
         audience=tuple(draw(st.lists(conditions(fixed_only=True), max_size=1))),
         applies_to=tuple(draw(st.lists(targets, max_size=3, unique=True))),

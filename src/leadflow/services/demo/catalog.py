@@ -12,6 +12,8 @@ from leadflow import schemas
 from leadflow.services import records
 from leadflow.services import resources as r
 from leadflow.services.demo.context import Demo
+from leadflow.services.demo.plan import Activity, Send, Signup
+from leadflow.services.demo.scoring import Adjustment, engagement_model, fit_model
 
 SEGMENTS = ("smb", "mid-market", "enterprise")
 TIERS = ("strategic", "growth", "standard")
@@ -37,6 +39,9 @@ class Catalog:
     custom_fields: tuple[dict[str, Any], ...] = CUSTOM_FIELDS
     # Days from the load date to each event's start (negative: already happened).
     event_days: dict[str, int] = field(default_factory=dict)
+    activity: Activity | None = None  # the month of activity before loading
+    scoring_models: tuple[dict[str, Any], ...] = ()  # published, in the shape of SPEC §6.5
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 def _rep(email: str, name: str, territory: str, capacity: int, available: bool = True) -> dict[
@@ -111,6 +116,40 @@ NORTHWIND = Catalog(
          "subject": "Northwind monthly: logistics news and tips"},
     ),
     event_days={"fleet-webinar-live": -21, "summit-london": -60, "summit-chicago": 24},
+    activity=Activity(
+        site="https://northwindtraders.com",
+        pages=(("/", 30), ("/fleet", 16), ("/fleet/features", 10), ("/pricing", 10),
+               ("/customers", 6), ("/analytics", 5), ("/blog/cold-chain-compliance", 8),
+               ("/blog/route-planning-tips", 8), ("/about", 4)),
+        sends=(
+            Send("webinar-invite", day=29, share=0.12),
+            Send("monthly-newsletter", day=27, share=0.2),
+            Send("summit-invite", day=12, share=0.12),
+            Send("analytics-offer", day=8, share=0.08),
+            Send("webinar-reminder", day=22, to="fleet-webinar-live"),
+            Send("trial-day-3", delay=3, to="trial-signup"),
+            Send("trial-day-20", delay=20, to="trial-signup"),
+        ),
+        signups=(
+            Signup("webinar-signup", (29, 21), known=20, new=6, event="fleet-webinar-live",
+                   email="webinar-invite"),
+            Signup("trial-signup", (30, 1), known=8, new=5, email="webinar-reminder"),
+            Signup("ebook-download", (30, 1), known=10, new=8),
+            Signup("contact-us", (30, 1), known=4, new=2, email="analytics-offer"),
+            Signup("newsletter", (30, 1), known=0, new=8),
+            Signup(None, (12, 1), known=16, event="summit-chicago", email="summit-invite"),
+        ),
+    ),
+    scoring_models=(engagement_model(),
+                    fit_model(["Logistics", "Retail", "Manufacturing", "Food & Beverage"])),
+    adjustments=(
+        Adjustment("engagement", 10, "Met at the London summit booth; asked for fleet pricing",
+                   "warmest"),
+        Adjustment("engagement", -15, "Student writing a thesis on cold chains; not a buyer",
+                   "personal"),
+        Adjustment("fit", 15, "Confirmed on a call: runs 40 delivery vans, replacing trackers"
+                   " this year", "best_c"),
+    ),
 )
 
 AGENCY = Catalog(
@@ -132,6 +171,8 @@ AGENCY = Catalog(
     landing_pages=(
         {"key": "audit-request", "name": "Request an audit", "campaign": "scoring-audit",
          "url": "https://leadflow.example/audit"},
+        {"key": "webinar-signup", "name": "Webinar sign-up", "campaign": "ops-webinar",
+         "url": "https://leadflow.example/webinars/ops"},
         {"key": "blog-subscribe", "name": "Blog subscription", "creates_leads": False,
          "url": "https://leadflow.example/blog"},
     ),
@@ -146,6 +187,28 @@ AGENCY = Catalog(
          "subject": "Fix your MQL definition in 45 minutes"},
     ),
     event_days={"ops-webinar-live": -14},
+    activity=Activity(
+        site="https://leadflow.example",
+        pages=(("/", 30), ("/services", 14), ("/pricing", 10), ("/case-studies", 8),
+               ("/blog/mql-definitions", 10), ("/blog/scoring-decay", 8), ("/about", 4)),
+        sends=(
+            Send("webinar-invite", day=20, share=0.4),
+            Send("audit-follow-up", delay=2, to="audit-request"),
+        ),
+        signups=(
+            Signup("audit-request", (30, 1), known=4, new=3),
+            Signup("webinar-signup", (20, 15), known=10, new=2, event="ops-webinar-live",
+                   email="webinar-invite"),
+            Signup("blog-subscribe", (30, 1), known=0, new=3),
+        ),
+        anonymous=6,
+    ),
+    scoring_models=(engagement_model(),
+                    fit_model(["Software", "Retail", "Financial Services", "Media"])),
+    adjustments=(
+        Adjustment("engagement", 10, "Referred by the Northwind Traders marketing team",
+                   "warmest"),
+    ),
 )
 
 

@@ -1,8 +1,10 @@
 """The demo world: an agency (the site company) and its client Northwind Traders, loaded in steps.
 
-Each company is filled by running STEPS in order over one `Demo` context. A step draws from its
-own seeded generator, so the same seed always gives the same world (dates are relative to the
-moment of loading), and adding a step later does not change what the earlier steps make.
+Each company is filled by running STEPS in order over one `Demo` context: its catalog, people
+and leads as seed data, then a month of activity through the real ingestion, then scoring.
+A step draws from its own seeded generators, so the same seed always gives the same world (dates
+are relative to the moment of loading), and adding a step later does not change what the
+earlier steps make.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from leadflow.db import companies as company_rows
+from leadflow.db import scoring as scoring_queries
 from leadflow.db import tables as t
 from leadflow.db.database import normalise_url
 from leadflow.db.repository import Repository
@@ -24,10 +27,12 @@ from leadflow.db.types import utcnow
 from leadflow.errors import ValidationFailed
 from leadflow.schemas import CompanyIn
 from leadflow.services import companies
+from leadflow.services.demo.activity import load_activity
 from leadflow.services.demo.catalog import AGENCY, NORTHWIND, load_catalog
 from leadflow.services.demo.context import CompanySpec, Demo
 from leadflow.services.demo.leads import load_leads
 from leadflow.services.demo.people import load_people
+from leadflow.services.demo.scoring import load_scoring
 
 DEFAULT_SEED = 7
 
@@ -49,12 +54,15 @@ STEPS: list[tuple[str, Step]] = [
     ("catalog", load_catalog),
     ("people", load_people),
     ("leads", load_leads),
+    ("activity", load_activity),
+    ("scoring", load_scoring),
 ]
 
 COUNTED: dict[str, type[t.Base]] = {
     "custom_fields": t.CustomField, "users": t.User, "programs": t.Program,
     "campaigns": t.Campaign, "landing_pages": t.LandingPage, "events": t.Event,
     "emails": t.MarketingEmail, "accounts": t.Account, "contacts": t.Contact, "leads": t.Lead,
+    "interactions": t.Interaction, "scoring_models": t.ScoringModelRow,
 }
 
 
@@ -66,6 +74,7 @@ class DemoWorld:
     client: t.Company
     loaded: bool
     counts: dict[str, dict[str, int]]
+    hot_lead: int | None = None  # the client's most engaged lead, to show its scores
 
 
 def load_demo(session: Session, *, seed: int = DEFAULT_SEED, now: datetime | None = None) -> (
@@ -84,7 +93,8 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, now: datetime | Non
             fill(Demo(session, site, SITE, seed, moment))
         fill(Demo(session, client, CLIENT, seed, moment))
     counts = {c.key: count_records(session, c) for c in (site, client)}
-    return DemoWorld(site=site, client=client, loaded=loaded, counts=counts)
+    return DemoWorld(site=site, client=client, loaded=loaded, counts=counts,
+                     hot_lead=hottest_lead(session, client))
 
 
 def fill(demo: Demo) -> None:
@@ -97,6 +107,18 @@ def count_records(session: Session, company: t.Company) -> dict[str, int]:
     """How many records of each kind `company` holds."""
     return {name: Repository(session, company.id, table).count()
             for name, table in COUNTED.items()}
+
+
+def hottest_lead(session: Session, company: t.Company, model: str = "engagement") -> int | None:
+    """The lead with the highest score in `model` (the lowest id among equals)."""
+    row = scoring_queries.model_by_key(session, company.id, model)
+    if row is None:
+        return None
+    stmt = (Repository(session, company.id, t.LeadScore).query()
+            .where(t.LeadScore.model_id == row.id)
+            .order_by(t.LeadScore.score.desc(), t.LeadScore.lead_id).limit(1))
+    best = session.scalars(stmt).first()
+    return best.lead_id if best is not None else None
 
 
 def _is_empty(session: Session, company: t.Company) -> bool:

@@ -82,8 +82,10 @@ class Accounts:
         return [*self.by_id.values(), *self.new]
 
     def save(self) -> None:
-        save(self.chunk.session, self.chunk.company_id, t.Account, self.records(), DEFAULTS,
+        records = self.records()
+        save(self.chunk.session, self.chunk.company_id, t.Account, records, DEFAULTS,
              self.chunk.now)
+        self.chunk.keep("accounts", records, self.new)
 
 
 def apply_accounts(chunk: Chunk, rows: list[ParsedRow]) -> None:

@@ -127,6 +127,14 @@ class Chunk:
     errors: list[RowError] = field(default_factory=list)
     also_created: dict[str, int] = field(default_factory=dict)
     matches: list[tuple[Record, bool]] = field(default_factory=list)
+    saved: dict[str, set[int]] = field(default_factory=dict)
+    created: dict[str, list[int]] = field(default_factory=dict)
+
+    def keep(self, kind: str, records: Iterable[Record], new: Iterable[Record] = ()) -> None:
+        """Remember the saved records of one kind (and which were new) for what follows the
+        import: rescoring and lead creation."""
+        self.saved.setdefault(kind, set()).update(r.id for r in records if r.id is not None)
+        self.created.setdefault(kind, []).extend(r.id for r in new if r.id is not None)
 
     def outcome(self, name: str) -> None:
         """Count one row as created, updated, unchanged or skipped."""

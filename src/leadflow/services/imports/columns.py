@@ -26,13 +26,25 @@ CANONICAL: dict[str, tuple[str, ...]] = {
         "name", "contact_email", "account_domain", "program", "campaign", "status", "priority",
         "due_date", "territory", "owner", "external_id", "scope",
     ),
+    "interactions": (
+        "type", "occurred_at", "contact_email", "campaign", "program", "email", "landing_page",
+        "event", "url", "link", "bounce_type", "duration_seconds", "external_id",
+        # The contact's details, as a form would send them (they update the contact).
+        "first_name", "last_name", "job_title", "phone", "city", "state", "country", "company",
+        "domain",
+    ),
 }
+ATTRIBUTE_PREFIX = "attr."  # interactions: `attr.<name>` columns are custom attributes
 
 # A file is unusable without one of these columns: no row could ever be matched or created.
 REQUIRED: dict[str, tuple[str, ...]] = {
     "contacts": ("email",),
     "accounts": ("name",),
     "leads": ("contact_email", "account_domain", "external_id"),
+}
+# ... and an interactions file needs every one of these.
+REQUIRED_ALL: dict[str, tuple[str, ...]] = {
+    "interactions": ("type", "occurred_at", "contact_email"),
 }
 
 # Export names of HubSpot and Salesforce (and common hand-made ones), compared after `squash`.
@@ -88,6 +100,24 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "Due Date": "due_date", "Sales Territory": "territory",
         "Owner Email": "owner", "Lead Owner Email": "owner", "Scope": "scope",
     },
+    "interactions": {
+        # `Email` itself is the marketing email's key (canonical), so addresses need a longer name.
+        "Email Address": "contact_email", "E-mail": "contact_email",
+        "Contact Email": "contact_email", "Recipient": "contact_email",
+        "Event Type": "type", "Activity Type": "type", "Interaction Type": "type",
+        "Timestamp": "occurred_at", "Occurred": "occurred_at", "Date": "occurred_at",
+        "Time": "occurred_at", "Activity Date": "occurred_at", "Event Date": "occurred_at",
+        "Campaign Key": "campaign", "Program Key": "program", "Email Key": "email",
+        "Marketing Email": "email", "Landing Page Key": "landing_page", "Form": "landing_page",
+        "Event Key": "event", "Page URL": "url", "Clicked URL": "link", "Link URL": "link",
+        "Bounce": "bounce_type", "Duration": "duration_seconds",
+        "Record ID": "external_id", "External ID": "external_id", "Event ID": "external_id",
+        "Activity ID": "external_id",
+        "First Name": "first_name", "Last Name": "last_name", "Job Title": "job_title",
+        "Phone Number": "phone", "State/Region": "state", "Country/Region": "country",
+        "Company Name": "company", "Website": "domain", "Company Domain": "domain",
+        "Company Domain Name": "domain",
+    },
 }
 
 # Mapping-file targets that mean "this column is not imported; don't warn about it".
@@ -131,7 +161,7 @@ def map_columns(
             if target is not None:
                 columns.add(target, index, custom_keys)
             continue
-        found = automatic.get(squash(header))
+        found = automatic.get(squash(header)) or _attribute(kind, header)
         if found is None:
             columns.ignored.append(header or f"(column {index + 1} has no name)")
         else:
@@ -139,6 +169,14 @@ def map_columns(
     _warn(columns)
     _require(kind, columns)
     return columns
+
+
+def _attribute(kind: str, target: str) -> str | None:
+    """`attr.<name>` (any case of the prefix) for an interactions file, else None."""
+    if kind != "interactions" or not target.lower().startswith(ATTRIBUTE_PREFIX):
+        return None
+    name = target[len(ATTRIBUTE_PREFIX):].strip()
+    return ATTRIBUTE_PREFIX + name if name else None
 
 
 def _automatic_lookup(kind: str, custom_keys: set[str]) -> dict[str, str]:
@@ -169,6 +207,8 @@ def _explicit(
             resolved: str | None = None
         elif name in valid:
             resolved = name
+        elif _attribute(kind, name):
+            resolved = _attribute(kind, name)
         else:
             problems.append(f"'{source}' → '{name}'")
             continue
@@ -202,11 +242,18 @@ def _warn(columns: ColumnMap) -> None:
 
 
 def _require(kind: str, columns: ColumnMap) -> None:
-    needed = REQUIRED[kind]
-    if any(name in columns.fields for name in needed):
+    found = ", ".join(f"'{h}'" for h in columns.headers) or "none"
+    missing = [n for n in REQUIRED_ALL.get(kind, ()) if n not in columns.fields]
+    if missing:
+        wanted = ", ".join(f"'{n}'" for n in missing)
+        raise ValidationFailed(
+            f"the file has no {wanted} column, which every {kind[:-1]} needs (columns found:"
+            f" {found}); rename the column or map it with --mapping"
+        )
+    needed = REQUIRED.get(kind, ())
+    if not needed or any(name in columns.fields for name in needed):
         return
     wanted = " or ".join(f"'{n}'" for n in needed)
-    found = ", ".join(f"'{h}'" for h in columns.headers) or "none"
     raise ValidationFailed(
         f"the file has no {wanted} column, so no {kind[:-1]} can be matched or created"
         f" (columns found: {found}); rename the column or map it with --mapping"
@@ -221,8 +268,13 @@ def load_mapping(path: Path) -> dict[str, str | None]:
         raise ValidationFailed(f"no such mapping file: {path}") from error
     except (OSError, UnicodeDecodeError) as error:
         raise ValidationFailed(f"cannot read the mapping file {path}: {error}") from error
+    return parse_mapping(text, path.name)
+
+
+def parse_mapping(text: str, path: str) -> dict[str, str | None]:
+    """A `{"CSV header": "field"}` mapping from YAML or JSON text (named `path` in errors)."""
     try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         raise ValidationFailed(
             f"the mapping file {path} is not valid YAML/JSON: {error}"

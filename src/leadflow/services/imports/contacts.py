@@ -49,6 +49,7 @@ class Contacts:
         records = [*self.by_id.values(), *self.new]
         save(self.chunk.session, self.chunk.company_id, t.Contact, records, DEFAULTS,
              self.chunk.now)
+        self.chunk.keep("contacts", records, self.new)
 
 
 def apply_contacts(chunk: Chunk, rows: list[ParsedRow]) -> None:

@@ -76,6 +76,7 @@ class Leads:
         records = [*self.by_id.values(), *self.new]
         save(self.chunk.session, self.chunk.company_id, t.Lead, records, DEFAULTS,
              self.chunk.now)
+        self.chunk.keep("leads", records, self.new)
 
 
 def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:

@@ -40,6 +40,22 @@ class Summary:
     def count(self, outcome: str) -> None:
         self.counts[outcome] += 1
 
+    def add(self, counts: dict[str, int], also_created: dict[str, int]) -> None:
+        """Add the outcomes of one committed chunk."""
+        for name, count in counts.items():
+            self.counts[name] += count
+        for kind, count in also_created.items():
+            self.also_created[kind] = self.also_created.get(kind, 0) + count
+
+    def totals(self) -> dict[str, Any]:
+        """Counts and records created on the way: what a resumed run starts from."""
+        return {"counts": dict(self.counts), "also_created": dict(self.also_created)}
+
+    def restore(self, totals: dict[str, Any] | None) -> None:
+        """Start from the totals an earlier, interrupted run committed."""
+        if totals:
+            self.add(totals.get("counts", {}), totals.get("also_created", {}))
+
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
         return {

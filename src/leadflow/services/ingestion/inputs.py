@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from leadflow.schemas import Input, Short, Slug, Text, domain_name, email_address
+from leadflow.schemas import Input, Label, Short, Slug, Text, domain_name, email_address
 
 
 class FormContact(Input):
@@ -34,7 +34,7 @@ class InteractionIn(Input):
     occurred_at: datetime | None = Field(default=None, description="Defaults to now.")
     contact_id: int | None = None
     contact_email: str | None = None
-    visitor_id: Short | None = None
+    visitor_id: Label | None = None  # the column holds 100 characters
     contact: FormContact | None = None
     lead_id: int | None = Field(default=None, description="Add a form interaction to this lead.")
     campaign_id: int | None = None

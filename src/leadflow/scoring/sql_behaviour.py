@@ -1,0 +1,246 @@
+"""Behaviour conditions as set-based SQL: how many interactions each condition counts per lead.
+
+One pass over the interactions counts, for every behaviour condition of the model at once
+(`COUNT(*) FILTER`), the matching interactions per contact and per marketing context
+(campaign, program, the campaign's program). Leads then add up the groups of their contacts
+(the lead's contact, or every contact of an account-scope lead's account) whose context fits
+the lead (docs/scoring-language.md §6.4). Leads with a `behavior_since` cut-off (recycled
+leads, few) are counted straight from their interactions instead, since the cut-off differs
+per lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CTE, FromClause, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from leadflow.scoring.model import Condition
+from leadflow.scoring.schema import Schema
+from leadflow.scoring.sql_exprs import condition_matches
+from leadflow.scoring.sql_paths import Joiner
+from leadflow.scoring.sql_sources import SqlSources
+from leadflow.scoring.values import midnight_utc
+
+Sql = ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class BehaviourCounts:
+    """A CTE with one row per lead that has counted interactions: `lead_id` and one count
+    column per behaviour condition (`column(cond)` names it)."""
+
+    table: CTE
+    names: dict[Condition, str]
+
+    def count(self, cond: Condition) -> Sql:
+        """The count of `cond` for the lead joined on `lead_id` (0 without a row)."""
+        return func.coalesce(self.table.c[self.names[cond]], 0)
+
+
+def _counting_key(cond: Condition) -> Condition:
+    """What decides which interactions match, regardless of context and frequency."""
+    return replace(cond, frequency="at_least", count=1, context="lead")
+
+
+def behaviour_counts(
+    sources: SqlSources,
+    schema: Schema,
+    lead_where: Sequence[ColumnElement[bool]],
+    lead_scope: str,
+    conditions: Sequence[Condition],
+    as_of: datetime,
+) -> BehaviourCounts | None:
+    """Counts of every behaviour condition in `conditions` per lead (None when there are none)."""
+    conditions = list(dict.fromkeys(c for c in conditions if c.is_behaviour))
+    if not conditions:
+        return None
+    keys = list(dict.fromkeys(_counting_key(c) for c in conditions))
+    lead_contacts = _lead_contacts(sources, lead_where, lead_scope)
+    names = {c: f"n{i}" for i, c in enumerate(conditions)}
+    by_context = any(c.context == "lead" for c in conditions)
+    parts = [_from_contact_groups(sources, schema, lead_contacts, conditions, keys, names,
+                                  by_context, as_of)]
+    if sources.behavior_since is not None:
+        parts.append(_from_own_interactions(sources, schema, lead_contacts, conditions, names,
+                                            as_of))
+    table = parts[0].union_all(*parts[1:]).cte("behaviour") if len(parts) > 1 else parts[
+        0].cte("behaviour")
+    return BehaviourCounts(table, names)
+
+
+def _lead_contacts(
+    sources: SqlSources, lead_where: Sequence[ColumnElement[bool]], lead_scope: str
+) -> CTE:
+    """(lead, contact) pairs: a lead's own contact, or every contact of an account-scope
+    lead's account; with the lead's context and cut-off."""
+    leads, contacts = sources.leads, sources.contacts
+    extra: list[Sql] = [leads.c.campaign_id.label("campaign_id"),
+                        leads.c.program_id.label("program_id")]
+    if sources.behavior_since is not None:
+        extra.append(sources.behavior_since.label("since"))
+    parts = []
+    if lead_scope != "account":
+        parts.append(
+            select(leads.c.id.label("lead_id"), leads.c.contact_id.label("contact_id"), *extra)
+            .where(*lead_where, leads.c.scope != "account", leads.c.contact_id.is_not(None))
+        )
+    if lead_scope != "contact":
+        on = and_(contacts.c.account_id == leads.c.account_id,
+                  contacts.c.company_id == sources.company_id)
+        parts.append(
+            select(leads.c.id.label("lead_id"), contacts.c.id.label("contact_id"), *extra)
+            .select_from(leads.join(contacts, on))
+            .where(*lead_where, leads.c.scope == "account")
+        )
+    query = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
+    return query.cte("lead_contacts")
+
+
+def _interaction_joiner(
+    sources: SqlSources, schema: Schema, first: Condition, from_clause: Any = None,
+    root: FromClause | None = None,
+) -> tuple[FromClause, Joiner]:
+    alias = root if root is not None else sources.interactions.alias("i")
+    return alias, Joiner(sources, schema, alias, first.root, label="i", from_clause=from_clause)
+
+
+def _matches(
+    joiner: Joiner, interactions: FromClause, cond: Condition, schema: Schema, as_of: datetime
+) -> ColumnElement[bool]:
+    """One interaction matches `cond`: its type, window, hops and `where` (not its context)."""
+    entity = schema.entity(cond.root)
+    assert entity is not None and entity.type_key is not None
+    occurred = interactions.c.occurred_at
+    parts: list[ColumnElement[bool]] = [interactions.c.type == entity.type_key]
+    window = cond.window
+    if window is not None and window.days is not None:
+        parts.append(occurred > literal(as_of - timedelta(days=window.days), occurred.type))
+    if window is not None and window.since is not None:
+        parts.append(occurred >= literal(midnight_utc(window.since), occurred.type))
+    path = ("i", *cond.hops)
+    parts.append(condition_matches(joiner, path, cond, as_of, None if cond.hops else cond.root))
+    return and_(*parts)
+
+
+def _base_filter(
+    sources: SqlSources, schema: Schema, interactions: FromClause,
+    conditions: Sequence[Condition], as_of: datetime,
+) -> list[ColumnElement[bool]]:
+    """Interactions that could count at all: this company, known types, not after as_of."""
+    occurred = interactions.c.occurred_at
+    types = sorted({_type_key(schema, c) for c in conditions})
+    where: list[ColumnElement[bool]] = [
+        interactions.c.company_id == sources.company_id,
+        interactions.c.contact_id.is_not(None),
+        interactions.c.type.in_(types),
+        occurred <= literal(as_of, occurred.type),
+    ]
+    starts = [_window_start(c, as_of) for c in conditions]
+    if all(s is not None for s in starts):  # every condition has a window: skip older rows
+        where.append(occurred >= literal(min(s for s in starts if s is not None), occurred.type))
+    return where
+
+
+def _window_start(cond: Condition, as_of: datetime) -> datetime | None:
+    """A moment no counted interaction of `cond` is before (None: no window)."""
+    window = cond.window
+    if window is not None and window.days is not None:
+        return as_of - timedelta(days=window.days)
+    if window is not None and window.since is not None:
+        return midnight_utc(window.since)
+    return None
+
+
+def _type_key(schema: Schema, cond: Condition) -> str:
+    entity = schema.entity(cond.root)
+    assert entity is not None and entity.type_key is not None
+    return entity.type_key
+
+
+def _in_context(
+    lead_campaign: Sql, lead_program: Sql, campaign: Sql, program: Sql, via_program: Sql
+) -> ColumnElement[bool]:
+    """The `context: lead` rule (NULL, i.e. false, when the interaction does not count)."""
+    return or_(
+        and_(campaign.is_(None), program.is_(None)),
+        and_(lead_campaign.is_(None), lead_program.is_(None)),
+        and_(lead_campaign.is_not(None), campaign == lead_campaign),
+        and_(lead_campaign.is_(None), or_(program == lead_program, via_program == lead_program)),
+    )
+
+
+def _from_contact_groups(
+    sources: SqlSources,
+    schema: Schema,
+    lead_contacts: CTE,
+    conditions: Sequence[Condition],
+    keys: Sequence[Condition],
+    names: dict[Condition, str],
+    by_context: bool,
+    as_of: datetime,
+) -> Any:
+    """Counts for leads without a cut-off, from per-contact, per-context groups."""
+    interactions, joiner = _interaction_joiner(sources, schema, keys[0])
+    group_by: list[Sql] = [interactions.c.contact_id]
+    if by_context:
+        campaign, _ = joiner.reach(("i", "campaign"))
+        group_by += [interactions.c.campaign_id, interactions.c.program_id,
+                     campaign.c.program_id.label("via_program_id")]
+    counts = [func.count().filter(_matches(joiner, interactions, k, schema, as_of)).label(f"k{i}")
+              for i, k in enumerate(keys)]
+    where = _base_filter(sources, schema, interactions, keys, as_of)
+    if sources.lead_filter is not None:
+        where.append(interactions.c.contact_id.in_(select(lead_contacts.c.contact_id)))
+    groups = (select(*group_by, *counts).select_from(joiner.from_clause).where(*where)
+              .group_by(*group_by).cte("contact_groups"))
+    lc = lead_contacts
+    context = (_in_context(lc.c.campaign_id, lc.c.program_id, groups.c.campaign_id,
+                           groups.c.program_id, groups.c.via_program_id)
+               if by_context else literal(True))
+    key_index = {k: i for i, k in enumerate(keys)}
+    pairs = (select(lc.c.lead_id, context.label("in_context"), *[groups.c[f"k{i}"]
+                                                                 for i in range(len(keys))])
+             .select_from(lc.join(groups, groups.c.contact_id == lc.c.contact_id)))
+    if sources.behavior_since is not None:
+        pairs = pairs.where(lc.c.since.is_(None))
+    pair = pairs.subquery("pairs")
+    columns = []
+    for cond in conditions:
+        count = pair.c[f"k{key_index[_counting_key(cond)]}"]
+        counted = case((pair.c.in_context, count), else_=0) if cond.context == "lead" else count
+        columns.append(cast(func.sum(counted), Integer).label(names[cond]))
+    return select(pair.c.lead_id, *columns).group_by(pair.c.lead_id)
+
+
+def _from_own_interactions(
+    sources: SqlSources,
+    schema: Schema,
+    lead_contacts: CTE,
+    conditions: Sequence[Condition],
+    names: dict[Condition, str],
+    as_of: datetime,
+) -> Any:
+    """Counts for leads with a cut-off (`behavior_since`), straight from their interactions."""
+    lc = lead_contacts
+    interactions = sources.interactions.alias("ri")
+    on = interactions.c.contact_id == lc.c.contact_id
+    _, joiner = _interaction_joiner(sources, schema, conditions[0],
+                                    from_clause=lc.join(interactions, on), root=interactions)
+    campaign, _ = joiner.reach(("i", "campaign"))
+    context = _in_context(lc.c.campaign_id, lc.c.program_id, interactions.c.campaign_id,
+                          interactions.c.program_id, campaign.c.program_id)
+    columns = []
+    for cond in conditions:
+        match = _matches(joiner, interactions, cond, schema, as_of)
+        if cond.context == "lead":
+            match = and_(match, context)
+        columns.append(cast(func.count().filter(match), Integer).label(names[cond]))
+    where = _base_filter(sources, schema, interactions, conditions, as_of)
+    where += [lc.c.since.is_not(None), interactions.c.occurred_at >= lc.c.since]
+    return (select(lc.c.lead_id, *columns).select_from(joiner.from_clause).where(*where)
+            .group_by(lc.c.lead_id))

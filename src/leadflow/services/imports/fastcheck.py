@@ -1,0 +1,130 @@
+"""The hot path of parsing a CSV row: picking cells, and checking plain text fields fast.
+
+A Pydantic validation per row costs more than everything else an import does to a row. Most
+columns are plain text with a length limit, some with an `after` validator that takes the value
+alone (the email and domain checks); for those, `compile_checks` derives a check from the
+schema itself (its JSON schema and its field validators), so the limits cannot drift from it.
+Anything else — numbers, dates, keys, choices — is left to Pydantic, as is any value a fast
+check refuses, so values and error messages stay exactly the schema's.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from leadflow.services.imports.columns import ColumnMap
+
+Check = Callable[[str], Any]
+TEXT_KEYS = {"type", "maxLength", "minLength", "title"}
+
+
+class _Slow(Exception):
+    """This value needs the full validation."""
+
+
+def compile_checks(schema: type[BaseModel]) -> dict[str, Check]:
+    """Fast checks for the schema's plain text fields (none if the schema has validators that
+    a fast check could not reproduce)."""
+    decorators = schema.__pydantic_decorators__
+    if decorators.model_validators or decorators.root_validators:
+        return {}
+    after: dict[str, list[Callable[[Any], Any]]] = {}
+    unsupported: set[str] = set()
+    for name, decorator in decorators.field_validators.items():
+        fields = decorator.info.fields
+        if "*" in fields:
+            if name != "_no_nul":  # Input's NUL check is reproduced below; others are not
+                return {}
+            continue
+        simple = decorator.info.mode == "after" and len(
+            inspect.signature(decorator.func).parameters) == 1
+        for field in fields:
+            if simple:
+                after.setdefault(field, []).append(decorator.func)
+            else:
+                unsupported.add(field)
+    checks: dict[str, Check] = {}
+    for name, spec in schema.model_json_schema()["properties"].items():
+        options = [o for o in spec.get("anyOf", [spec]) if o.get("type") != "null"]
+        if name in unsupported or len(options) != 1:
+            continue
+        option = options[0]
+        if option.get("type") != "string" or set(option) - TEXT_KEYS:
+            continue
+        checks[name] = _text(option.get("minLength", 0), option.get("maxLength"),
+                             tuple(after.get(name, ())))
+    return checks
+
+
+def _text(shortest: int, longest: int | None, validators: tuple[Callable[[Any], Any], ...]
+          ) -> Check:
+    def check(value: str) -> Any:
+        if "\x00" in value or len(value) < shortest or (
+                longest is not None and len(value) > longest):
+            raise _Slow
+        result: Any = value
+        for validator in validators:
+            result = validator(result)
+        return result
+
+    return check
+
+
+def fast_check(checks: dict[str, Check], given: dict[str, str]) -> dict[str, Any] | None:
+    """The checked values of `given`, or None when the row needs the full validation."""
+    values: dict[str, Any] = {}
+    try:
+        for name, text in given.items():
+            values[name] = checks[name](text)
+    except (KeyError, ValueError, _Slow):
+        return None
+    return values
+
+
+class Picker:
+    """Takes each field's value from its column(s) of a row: the first non-blank one."""
+
+    def __init__(self, columns: ColumnMap, lowercase: set[str]) -> None:
+        headers = columns.headers
+        self.first = {name: headers[indexes[0]]
+                      for name, indexes in {**columns.fields, **columns.custom}.items()}
+        self.fields = [(name, indexes[0], name in lowercase) for name, indexes in
+                       columns.fields.items() if len(indexes) == 1]
+        self.custom = [(name, indexes[0]) for name, indexes in columns.custom.items()
+                       if len(indexes) == 1]
+        self.several = [(name, indexes, name in lowercase, name in columns.custom)
+                        for name, indexes in {**columns.fields, **columns.custom}.items()
+                        if len(indexes) > 1]
+        self.headers = headers
+
+    def pick(self, cells: list[str]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """(field values, custom field values, the header each field came from); the last
+        is shared between rows unless a field took a later one of its columns: read only."""
+        width = len(cells)
+        values: dict[str, str] = {}
+        for name, index, lower in self.fields:
+            if index < width:
+                cell = cells[index].strip()
+                if cell:
+                    values[name] = cell.lower() if lower else cell
+        custom: dict[str, str] = {}
+        for name, index in self.custom:
+            if index < width:
+                cell = cells[index].strip()
+                if cell:
+                    custom[name] = cell
+        sources = self.first
+        for name, indexes, lower, is_custom in self.several:
+            for index in indexes:
+                cell = cells[index].strip() if index < width else ""
+                if cell:
+                    (custom if is_custom else values)[name] = cell.lower() if lower else cell
+                    if index != indexes[0]:
+                        sources = dict(sources) if sources is self.first else sources
+                        sources[name] = self.headers[index]
+                    break
+        return values, custom, sources
