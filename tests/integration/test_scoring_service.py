@@ -144,3 +144,11 @@ def test_text_form_round_trip_over_http(api: TestClient, lead: dict[str, Any]) -
     again = api.post("/api/v1/scoring-models", content=text,
                      headers={"content-type": "text/plain"})
     assert again.status_code == 201 and again.json()["changed"] is False
+
+
+def test_leads_show_scores_and_filter_by_grade(api: TestClient, lead: dict[str, Any]) -> None:
+    click(api)
+    listed = api.get("/api/v1/leads", params={"grade": "warm"}).json()["items"]
+    assert [item["id"] for item in listed] == [lead["id"]]
+    assert listed[0]["scores"] == {"engagement": {"score": 10, "grade": "warm", "version": 1}}
+    assert api.get("/api/v1/leads", params={"grade": "hot"}).json()["items"] == []

@@ -37,6 +37,7 @@ class PageRequest:
     """What a list call asks for: filters (column → allowed values), search, sort, cursor."""
 
     filters: dict[str, list[Any]] = field(default_factory=dict)
+    conditions: list[Any] = field(default_factory=list)
     search_columns: Sequence[str] = ()
     q: str | None = None
     sort: str = "id"
@@ -132,6 +133,8 @@ class Repository(Generic[T]):
         stmt = self.query()
         for name, values in request.filters.items():
             stmt = stmt.where(_one_of(self.column(name), values))
+        for condition in request.conditions:
+            stmt = stmt.where(condition)
         if request.q:
             pattern = _contains(request.q)
             stmt = stmt.where(or_(*(

@@ -194,3 +194,25 @@ def interactions_of_contacts(
     if types is not None:
         stmt = stmt.where(t.Interaction.type.in_(types))
     return list(session.scalars(stmt))
+
+
+def leads_with_grade(company_id: int, grades: list[str]) -> Any:
+    """A condition on leads: graded one of `grades` in any live model."""
+    return t.Lead.id.in_(select(t.LeadScore.lead_id).where(
+        t.LeadScore.company_id == company_id, t.LeadScore.grade.in_(grades)))
+
+
+def scores_by_lead(session: Session, company_id: int, lead_ids: list[int]
+                   ) -> dict[int, dict[str, dict[str, Any]]]:
+    """`{lead: {model key: {score, grade, version}}}` of stored scores."""
+    if not lead_ids:
+        return {}
+    stmt = (select(t.LeadScore.lead_id, t.ScoringModelRow.key, t.LeadScore.score,
+                   t.LeadScore.grade, t.ScoringModelVersion.version)
+            .join(t.ScoringModelRow, t.ScoringModelRow.id == t.LeadScore.model_id)
+            .join(t.ScoringModelVersion, t.ScoringModelVersion.id == t.LeadScore.version_id)
+            .where(t.LeadScore.company_id == company_id, t.LeadScore.lead_id.in_(lead_ids)))
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    for lead_id, key, score, grade, version in session.execute(stmt):
+        out.setdefault(lead_id, {})[key] = {"score": score, "grade": grade, "version": version}
+    return out

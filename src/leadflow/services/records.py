@@ -190,16 +190,45 @@ def list_page(
     return Repository(session, company_id, resource.table).page(request)
 
 
+DerivedFilter = Callable[[Session, int, list[str]], Any]
+DerivedFields = Callable[[Session, int, list[Any]], dict[int, dict[str, Any]]]
+DERIVED_FILTERS: dict[str, dict[str, DerivedFilter]] = {}
+DERIVED_FIELDS: dict[str, DerivedFields] = {}
+
+
+def derived_filter(path: str, name: str) -> Callable[[DerivedFilter], DerivedFilter]:
+    """Register a list filter of `path` that is not a column (e.g. leads by `grade`)."""
+
+    def register(function: DerivedFilter) -> DerivedFilter:
+        DERIVED_FILTERS.setdefault(path, {})[name] = function
+        return function
+
+    return register
+
+
+def derived_fields(path: str) -> Callable[[DerivedFields], DerivedFields]:
+    """Register fields shown with records of `path` that live elsewhere (e.g. lead scores)."""
+
+    def register(function: DerivedFields) -> DerivedFields:
+        DERIVED_FIELDS[path] = function
+        return function
+
+    return register
+
+
 def _apply_filters(
     session: Session, company_id: int, resource: Resource,
     params: Mapping[str, Sequence[str]], request: PageRequest, problems: Problems,
 ) -> None:
     columns = filterable_columns(resource)
     references = {ref.name: ref for ref in resource.references}
+    derived = DERIVED_FILTERS.get(resource.path, {})
     for name, raw_values in params.items():
         if name in RESERVED_PARAMS:
             continue
-        if name in references:
+        if name in derived:
+            request.conditions.append(derived[name](session, company_id, list(raw_values)))
+        elif name in references:
             ref = references[name]
             repo = Repository(session, company_id, ref.target)
             ids = [None if v == "null" else _target_id(repo, ref.key, v) for v in raw_values]
@@ -210,7 +239,7 @@ def _apply_filters(
             except ValueError as error:
                 problems.add(name, str(error))
         else:
-            allowed = ", ".join(sorted([*columns, *references]))
+            allowed = ", ".join(sorted([*columns, *references, *derived]))
             problems.add(name, f"unknown filter; filter by one of: {allowed}")
 
 
@@ -310,6 +339,11 @@ def serialize(session: Session, company_id: int, resource: Resource, rows: list[
         for ref in resource.references:
             item[ref.name] = names[ref.name].get(getattr(row, ref.column))
         out.append(item)
+    extra = DERIVED_FIELDS.get(resource.path)
+    if extra is not None:
+        found = extra(session, company_id, rows)
+        for item in out:
+            item.update(found.get(item["id"], {}))
     return out
 
 
