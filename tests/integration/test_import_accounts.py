@@ -119,3 +119,14 @@ def test_small_chunks_see_what_earlier_chunks_wrote(db, site, tmp_path):
     found = accounts(db)
     assert found["C1"].parent_id == found["Q"].id
     assert found["C2"].parent_id == found["Q"].id
+
+
+def test_a_row_without_a_name_fails_and_the_others_land(cli, db, site, tmp_path):
+    file = tmp_path / "names.csv"
+    file.write_text("name,domain\n,nameless.test\nAcme,acme.test\n", encoding="utf-8")
+    result = cli("import", "accounts", str(file), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["failed"]) == (1, 1)
+    assert summary["errors"][0] | {"value": ""} == {
+        "row": 2, "column": "name", "reason": "a value is required", "value": ""}

@@ -254,3 +254,31 @@ def test_company_option_imports_into_that_company_only(cli, db, site, make_clien
     with db.transaction() as session:
         owners = set(session.scalars(select(t.Contact.company_id)))
     assert owners == {client.company.id}
+
+
+def test_the_fast_row_check_agrees_with_the_schemas() -> None:
+    """Rows are checked by compiled checks where they can be; values and refusals must be
+    exactly the Pydantic schema's (the slow path gives the error messages)."""
+    from pydantic import ValidationError
+
+    from leadflow.schemas import AccountIn, ContactIn, LeadIn
+    from leadflow.services.imports.fastcheck import compile_checks, fast_check
+
+    samples = ["Ana", "  x", "a" * 100, "a" * 101, "a" * 200, "a" * 201, "a" * 300, "a" * 301,
+               "ANA@Acme.TEST", "bob@", "no", "https://www.Acme.com/x", "acme", "x\x00y", "é",
+               "Ünïcødé@exämple.test"]
+    for schema in (ContactIn, AccountIn, LeadIn):
+        checks = compile_checks(schema)
+        assert checks.fields, schema
+        assert fast_check(checks, {"city": "Oslo"}) is None or not checks.required
+        base = {name: "Acme" for name in checks.required}
+        for name in checks.fields:
+            for text in samples:
+                fast = fast_check(checks, {**base, name: text})
+                try:
+                    slow: Any = schema.model_validate({**base, name: text}).model_dump(
+                        include={*base, name})
+                except ValidationError:
+                    slow = None
+                # The fast path may hand a value to the slow path, never disagree with it.
+                assert fast is None or fast == slow, (schema.__name__, name, text)

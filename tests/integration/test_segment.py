@@ -458,3 +458,39 @@ def test_the_sdk_sees_a_bad_write_key_refused(live: str, world: TestClient) -> N
     with pytest.raises(APIError) as refused:
         analytics.track("a@b.test", "Email Opened")
     assert refused.value.status == 401 and refused.value.code == "unauthorized"
+
+
+ENGAGEMENT: dict[str, Any] = {
+    "key": "engagement", "name": "Engagement", "lead_scope": "contact", "sales_ready_score": 100,
+    "grades": [{"name": "cold", "max": 9}, {"name": "warm", "min": 10}],
+    "rules": [
+        {"name": "Clicks", "points": 10,
+         "conditions": [{"entity": "EmailClicked", "frequency": "each", "window": {"days": 30}}]},
+        {"name": "Visits", "points": 1,
+         "conditions": [{"entity": "WebsiteVisited", "frequency": "each"}]},
+    ],
+}
+
+
+def test_activity_is_scored_before_the_answer(sender: TestClient, api: TestClient,
+                                              db: Database) -> None:
+    from leadflow.services import worker
+
+    api.post("/api/v1/contacts", json={"email": "ana@acme.test"})
+    lead = api.post("/api/v1/leads", json={"contact_email": "ana@acme.test"}).json()
+    assert api.post("/api/v1/scoring-models", json=ENGAGEMENT | {"status": "live"}
+                    ).status_code == 201
+    worker.tick(db)
+
+    def score() -> int:
+        models = api.get(f"/api/v1/leads/{lead['id']}/scores").json()["models"]
+        return int(next(m["score"] for m in models if m["model"] == "engagement"))
+
+    for path in ("/a", "/b"):
+        sender.post("/v1/page", json={"anonymousId": "anon-9", "properties": {"url": path}})
+    sender.post("/v1/identify", json={"anonymousId": "anon-9",
+                                      "traits": {"email": "ana@acme.test"}})
+    assert score() == 2  # the earlier visits count once they are the contact's
+    click = {"type": "track", "userId": "ana@acme.test", "event": "Email Link Clicked"}
+    sender.post("/v1/batch", json={"batch": [click, click]})
+    assert score() == 22

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -196,3 +197,21 @@ class TestRequests:
     def test_an_empty_post_is_acknowledged(self, hook: TestClient) -> None:
         result = hook.post(URL, json=[])
         assert result.status_code == 200 and result.json()["received"] == 0
+
+
+def test_email_activity_is_scored_before_the_answer(hook: TestClient, api: TestClient,
+                                                    db: Database) -> None:
+    from leadflow.services import worker
+    from tests.integration.test_segment import ENGAGEMENT
+
+    api.post("/api/v1/contacts", json={"email": "ana@acme.test"})
+    lead = api.post("/api/v1/leads", json={"contact_email": "ana@acme.test"}).json()
+    assert api.post("/api/v1/scoring-models", json=ENGAGEMENT | {"status": "live"}
+                    ).status_code == 201
+    worker.tick(db)
+    now = int(time.time())
+    hook.post(URL, json=[documented("click", email="ana@acme.test", timestamp=now,
+                                    url="https://x.test", sg_event_id=f"c-{n}")
+                         for n in range(3)])
+    models = api.get(f"/api/v1/leads/{lead['id']}/scores").json()["models"]
+    assert next(m["score"] for m in models if m["model"] == "engagement") == 30

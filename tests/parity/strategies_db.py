@@ -16,7 +16,7 @@ from leadflow.scoring import Condition, ScoringModel
 from tests.unit.scoring.strategies import AS_OF, NUMBERS, SCHEMA, TEXTS, scoring_models
 
 # Texts every column can hold; some need Unicode case folding, some LIKE escaping.
-WORDS = [*TEXTS, "MÜNCHEN", "münchen", "50%_off", "a_b/c", "Ünïcödé"]
+WORDS = [*TEXTS, "MÜNCHEN", "münchen", "50%_off", "a_b/c", "Ünïcödé", "CEO", "us"]
 INTS = [n for n in NUMBERS if isinstance(n, int)]
 FLOATS = [float(n) for n in NUMBERS] + [0.1, 1e20, 1 / 3]
 CAMPAIGN_KEYS = ("c1", "c2", "c3")  # c1 → p1, c2 → p2, c3 without program

@@ -19,7 +19,7 @@ from .strategies_db import World, models_and_worlds
 from .world_db import evaluated_results, load_facts, sources_for, sql_results, write_world
 
 PARITY = settings(
-    max_examples=int(os.environ.get("LEADFLOW_PARITY_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("LEADFLOW_PARITY_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],

@@ -15,9 +15,10 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from leadflow.db import integrations as queries
+from leadflow.db.tables import Company, Contact
 from leadflow.domain.roles import may_ingest
 from leadflow.errors import FieldError, Forbidden, LeadflowError, Unauthorized, ValidationFailed
-from leadflow.services.ingestion.ingest import Outcome
+from leadflow.services.ingestion.ingest import Ingestor, Outcome
 from leadflow.services.keys import Actor, authenticate
 
 # Segment caps a batch at 500 KB; a little more leaves room for other senders' overhead.
@@ -96,6 +97,23 @@ def ingest_actor(session: Session, secret: str | None, how: str, what: str) -> A
     if not may_ingest(actor.role):
         raise Forbidden(f"a key with role '{actor.role}' may not send {what}")
     return actor
+
+
+def deferred_ingestor(session: Session, company: Company, source: str) -> Ingestor:
+    """An Ingestor that rescores once, in `rescore`, rather than after every item of a post."""
+    return Ingestor(session, company, source=source, rescore=False)
+
+
+def rescore(ingestor: Ingestor) -> None:
+    """Rescore the leads of every contact whose activity arrived in this post."""
+    ingestor.rescore = True
+    ingestor.rescore_touched()
+
+
+def touched(ingestor: Ingestor, contact: Contact, interaction_ids: list[int]) -> None:
+    """Earlier visits that now belong to `contact` count for its leads' scores."""
+    if interaction_ids:
+        ingestor.touched[contact.id] = (contact.account_id, max(interaction_ids))
 
 
 @dataclass

@@ -46,6 +46,7 @@ def _actor(session: Session, request: Request, body: dict[str, Any]) -> Actor:
 
 def _answer(calls: SegmentCalls, messages: list[Any]) -> JSONResponse:
     results = [calls.handle(message) for message in messages]
+    calls.finish()
     items = []
     for index, (message, result) in enumerate(zip(messages, results, strict=True)):
         given = message if isinstance(message, dict) else {}

@@ -16,10 +16,13 @@ from leadflow.integrations.common import (
     BOUNCE_TYPE_WIDTH,
     ItemResult,
     check_width,
+    deferred_ingestor,
     field_errors,
     link_records,
+    rescore,
     run_item,
     scalars,
+    touched,
 )
 from leadflow.integrations.segment_mapping import (
     CONTACT_TRAITS,
@@ -37,9 +40,8 @@ from leadflow.integrations.segment_mapping import (
 )
 from leadflow.services import custom_fields
 from leadflow.services.ingestion import people
-from leadflow.services.ingestion.ingest import Ingestor
 from leadflow.services.ingestion.inputs import FormContact, InteractionIn
-from leadflow.services.ingestion.types import LEAD_INTERACTIONS, catalog
+from leadflow.services.ingestion.types import LEAD_INTERACTIONS
 
 log = logging.getLogger("leadflow.integrations.segment")
 CALLS = ("identify", "track", "page", "screen", "group", "alias")
@@ -55,13 +57,17 @@ class SegmentCalls:
     def __init__(self, session: Session, company: Company) -> None:
         self.session = session
         self.company = company
-        self.ingestor = Ingestor(session, company, source="segment")
+        self.ingestor = deferred_ingestor(session, company, "segment")
         self._events: EventMapping | None = None
         self._custom: set[str] | None = None
 
     def handle(self, message: Any) -> ItemResult:
         """Apply one message; a bad one is reported as an error and changes nothing."""
         return run_item(self.session, lambda: self._dispatch(message))
+
+    def finish(self) -> None:
+        """Rescore once for the whole post (scores are current when the answer is sent)."""
+        rescore(self.ingestor)
 
     def _dispatch(self, message: Any) -> ItemResult:
         if not isinstance(message, dict):
@@ -94,8 +100,7 @@ class SegmentCalls:
             raise ValidationFailed("Invalid traits",
                                    errors=field_errors(error, "traits.")) from error
         people.update_from_form(self.session, self.company.id, contact, form)
-        attached = sum(len(people.identify_visitor(self.session, self.company.id, ident, contact))
-                       for ident in who.identities)
+        attached = self._identify(contact, who.identities)
         return ItemResult("updated", contact_id=contact.id, account_id=contact.account_id,
                           attached_visits=attached)
 
@@ -157,8 +162,7 @@ class SegmentCalls:
             targets = anonymous.identities
         if contact is None or not targets:
             return ItemResult("ignored", reason="neither id belongs to a known contact")
-        attached = sum(len(people.identify_visitor(self.session, self.company.id, ident, contact))
-                       for ident in targets if ident)
+        attached = self._identify(contact, targets)
         return ItemResult("updated", contact_id=contact.id, attached_visits=attached)
 
     def screen(self, message: dict[str, Any]) -> ItemResult:
@@ -189,6 +193,14 @@ class SegmentCalls:
             body["contact"] = fields or None
         data = InteractionIn.model_validate(body)
         return ItemResult.of(self.ingestor.one(data))
+
+    def _identify(self, contact: Contact, identities: list[str]) -> int:
+        """Link the identities to the contact; returns how many earlier visits joined it."""
+        attached = [i for ident in identities
+                    for i in people.identify_visitor(self.session, self.company.id, ident,
+                                                     contact)]
+        touched(self.ingestor, contact, attached)
+        return len(attached)
 
     def _person(self, who: Identity) -> dict[str, Any]:
         """The InteractionIn fields naming who did it."""
@@ -235,8 +247,7 @@ class SegmentCalls:
 
     def _event_mapping(self) -> EventMapping:
         if self._events is None:
-            self.ingestor.types = self.ingestor.types or catalog(self.session, self.company.id)
-            self._events = event_mapping(self.ingestor.types)
+            self._events = event_mapping(self.ingestor.type_catalog())
         return self._events
 
     def _custom_keys(self) -> set[str]:

@@ -22,9 +22,11 @@ from leadflow.integrations.common import (
     bad_body,
     check_width,
     counts,
+    deferred_ingestor,
     ingest_actor,
     link_records,
     read_json,
+    rescore,
     run_item,
 )
 from leadflow.integrations.sendgrid_mapping import translate
@@ -48,8 +50,9 @@ async def sendgrid_events(request: Request, session: SessionDep) -> dict[str, An
     body = await read_json(request, MAX_BODY_BYTES)
     if not isinstance(body, list):
         raise bad_body("SendGrid's Event Webhook posts a JSON array of events")
-    ingestor = Ingestor(session, actor.company, source="sendgrid")
+    ingestor = deferred_ingestor(session, actor.company, "sendgrid")
     results = [_run(session, actor.company, ingestor, event) for event in body]
+    rescore(ingestor)
     tally = counts(results)
     if tally["error"]:
         log.warning("SendGrid: %d of %d events refused for company %s", tally["error"],

@@ -133,6 +133,34 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> Node:
 _Dumper.add_representer(list, _represent_list)
 
 
+class Inline(dict[Any, Any]):
+    """A mapping written on one line (`{name: cold, max: 19}`) by `render`."""
+
+
+def _represent_inline(dumper: yaml.SafeDumper, data: Inline) -> Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_Dumper.add_representer(Inline, _represent_inline)
+
+
+def inline_leaves(value: Any) -> Any:
+    """`value` with every nested mapping of plain values (or lists of them) made Inline."""
+    if isinstance(value, list):
+        return [inline_leaves(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if all(_plain(item) for item in value.values()):
+        return Inline(value)
+    return {key: inline_leaves(item) for key, item in value.items()}
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(not isinstance(item, dict | list) for item in value)
+    return not isinstance(value, dict)
+
+
 def render(data: dict[str, Any]) -> str:
     """`data` as YAML, keys in the given order."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,

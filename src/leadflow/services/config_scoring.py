@@ -23,7 +23,7 @@ from leadflow.scoring.model import ScoringModel, model_from_dict, model_to_dict
 from leadflow.scoring.schema import Schema
 from leadflow.scoring.text import parse_text
 from leadflow.services import jobs
-from leadflow.services.config_files import line_of
+from leadflow.services.config_files import inline_leaves, line_of
 from leadflow.services.config_plan import Action, Applying, Where
 from leadflow.services.scoring import models
 from leadflow.services.scoring.catalog import company_schema
@@ -83,7 +83,8 @@ def dump_models(session: Session, company: t.Company) -> list[dict[str, Any]]:
         with suppress(ModelInvalid):
             definition = model_to_dict(model_from_dict(definition, schema))
         key, name = definition.pop("key"), definition.pop("name")
-        out.append({"key": key, "name": name, "status": row.status, **definition})
+        body = {part: inline_leaves(value) for part, value in definition.items()}
+        out.append({"key": key, "name": name, "status": row.status, **body})
     return out
 
 

@@ -89,5 +89,5 @@ class Plan:
     def in_order(self) -> list[tuple[datetime, dict[str, Any]]]:
         """Items in time order, each with a stable external id (its place in the plan)."""
         ordered = sorted(self.items, key=lambda entry: (entry[0], entry[1]))
-        return [(when, {**item, "occurred_at": when, "external_id": f"demo-{seq:05d}"})
+        return [(when, {**item, "occurred_at": when, "external_id": f"demo-{seq + 1:05d}"})
                 for when, seq, item in ordered]

@@ -14,7 +14,7 @@ from leadflow.db import tables as t
 from leadflow.services.imports.rows import RowError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Record:
     """One contact, account or lead as this chunk sees it.
 
@@ -65,6 +65,8 @@ class Record:
 
     def resolve_links(self) -> None:
         """Turn links to records that now have an id into plain column values."""
+        if not self.links:
+            return
         for column, target in list(self.links.items()):
             if target.id is not None:
                 del self.links[column]

@@ -40,7 +40,8 @@ class Contacts:
 
     def create(self, values: dict[str, Any]) -> Record:
         """A new contact (inserted when the chunk is saved)."""
-        record = Record(None, {"custom": {}, **values})
+        values.setdefault("custom", {})
+        record = Record(None, values)
         self.new.append(record)
         self.add_to_indexes(record)
         return record
@@ -87,7 +88,9 @@ def _apply_row(chunk: Chunk, contacts: Contacts, accounts: Accounts, row: Parsed
     domain, name = values.get("account_domain"), values.get("account_name")
     account = accounts.find_or_create(domain, name) if domain or name else None
     if target is None:
-        record = contacts.create({k: values.get(k) for k in FIELDS} | {"custom": row.custom})
+        fresh = {k: values.get(k) for k in FIELDS}
+        fresh["custom"] = row.custom
+        record = contacts.create(fresh)
         if account is not None:
             record.link("account_id", account)
         chunk.outcome("created")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,19 +27,28 @@ class _Slow(Exception):
     """This value needs the full validation."""
 
 
-def compile_checks(schema: type[BaseModel]) -> dict[str, Check]:
+@dataclass(frozen=True)
+class Checks:
+    """A schema's fast checks, by field, and the fields a row must give (else: Pydantic)."""
+
+    fields: dict[str, Check]
+    required: frozenset[str]
+
+
+def compile_checks(schema: type[BaseModel]) -> Checks:
     """Fast checks for the schema's plain text fields (none if the schema has validators that
     a fast check could not reproduce)."""
+    required = frozenset(n for n, f in schema.model_fields.items() if f.is_required())
     decorators = schema.__pydantic_decorators__
     if decorators.model_validators or decorators.root_validators:
-        return {}
+        return Checks({}, required)
     after: dict[str, list[Callable[[Any], Any]]] = {}
     unsupported: set[str] = set()
     for name, decorator in decorators.field_validators.items():
         fields = decorator.info.fields
         if "*" in fields:
             if name != "_no_nul":  # Input's NUL check is reproduced below; others are not
-                return {}
+                return Checks({}, required)
             continue
         simple = decorator.info.mode == "after" and len(
             inspect.signature(decorator.func).parameters) == 1
@@ -57,29 +67,40 @@ def compile_checks(schema: type[BaseModel]) -> dict[str, Check]:
             continue
         checks[name] = _text(option.get("minLength", 0), option.get("maxLength"),
                              tuple(after.get(name, ())))
-    return checks
+    return Checks(checks, required)
 
 
 def _text(shortest: int, longest: int | None, validators: tuple[Callable[[Any], Any], ...]
           ) -> Check:
+    # Values come stripped (Picker); one with surrounding spaces goes to Pydantic, whose
+    # idea of whitespace differs a little from Python's.
+    limit = longest if longest is not None else float("inf")
+
     def check(value: str) -> Any:
-        if "\x00" in value or len(value) < shortest or (
-                longest is not None and len(value) > longest):
+        if not shortest <= len(value) <= limit or "\x00" in value or value.strip() != value:
             raise _Slow
         result: Any = value
         for validator in validators:
             result = validator(result)
         return result
 
-    return check
+    def plain(value: str) -> Any:
+        if not shortest <= len(value) <= limit or "\x00" in value or value.strip() != value:
+            raise _Slow
+        return value
+
+    return check if validators else plain
 
 
-def fast_check(checks: dict[str, Check], given: dict[str, str]) -> dict[str, Any] | None:
+def fast_check(checks: Checks, given: dict[str, str]) -> dict[str, Any] | None:
     """The checked values of `given`, or None when the row needs the full validation."""
+    if not checks.required <= given.keys():
+        return None
     values: dict[str, Any] = {}
+    fields = checks.fields
     try:
         for name, text in given.items():
-            values[name] = checks[name](text)
+            values[name] = fields[name](text)
     except (KeyError, ValueError, _Slow):
         return None
     return values

@@ -29,7 +29,7 @@ class RowError:
     value: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     """A valid row: the fields it gives (blank cells are left out) and where each came from."""
 

@@ -42,7 +42,7 @@ class CsvSource:
             try:
                 for values in reader:
                     start, last_line = last_line + 1, reader.line_num
-                    if start <= self.header_line or not any(v.strip() for v in values):
+                    if start <= self.header_line or not "".join(values).strip():
                         continue
                     yield start, values
             except csv.Error as error:
