@@ -86,15 +86,26 @@ def _behaviour() -> str:
             f"AND i.type IN ({_TYPES})")
     return f"""
 lead_contacts AS (
+  SELECT l.id AS lead_id, l.contact_id, l.campaign_id, l.program_id
+  FROM leads l
+  WHERE l.company_id = :company_id AND l.scope <> 'account' AND l.contact_id IS NOT NULL
+    AND l.recycled_at IS NULL
+  UNION ALL
+  SELECT l.id, c.id, l.campaign_id, l.program_id
+  FROM leads l JOIN contacts c ON c.account_id = l.account_id AND c.company_id = :company_id
+  WHERE l.company_id = :company_id AND l.scope = 'account' AND l.recycled_at IS NULL
+),
+recycled_contacts AS (
   SELECT l.id AS lead_id, l.contact_id, l.campaign_id, l.program_id, l.recycled_at AS since
   FROM leads l
   WHERE l.company_id = :company_id AND l.scope <> 'account' AND l.contact_id IS NOT NULL
+    AND l.recycled_at IS NOT NULL
   UNION ALL
   SELECT l.id, c.id, l.campaign_id, l.program_id, l.recycled_at
   FROM leads l JOIN contacts c ON c.account_id = l.account_id AND c.company_id = :company_id
-  WHERE l.company_id = :company_id AND l.scope = 'account'
+  WHERE l.company_id = :company_id AND l.scope = 'account' AND l.recycled_at IS NOT NULL
 ),
-groups AS (
+groups AS MATERIALIZED (
   SELECT i.contact_id, i.campaign_id, i.program_id, cp.program_id AS via_program_id,
     {counts}
   FROM interactions i LEFT JOIN campaigns cp ON cp.id = i.campaign_id
@@ -105,15 +116,14 @@ behaviour AS (
   SELECT lc.lead_id,
     {grouped}
   FROM lead_contacts lc JOIN groups g ON g.contact_id = lc.contact_id
-  WHERE lc.since IS NULL
   GROUP BY lc.lead_id
   UNION ALL
   SELECT lc.lead_id,
     {direct}
-  FROM lead_contacts lc
+  FROM recycled_contacts lc
     JOIN interactions i ON i.contact_id = lc.contact_id
     LEFT JOIN campaigns cp ON cp.id = i.campaign_id
-  WHERE {base} AND lc.since IS NOT NULL AND i.occurred_at >= lc.since
+  WHERE {base} AND i.occurred_at >= lc.since
   GROUP BY lc.lead_id
 )"""
 
@@ -150,7 +160,7 @@ def handwritten_sql(dialect: str) -> str:
         f"CASE WHEN {countries} AND lower(l.priority) IN ('high', 'urgent') THEN 5 ELSE 0 END",
     ])
     return f"""WITH {_behaviour()},
-scored AS (
+scored AS MATERIALIZED (
   SELECT l.id AS lead_id, {least}({greatest}({points}, 0), 100) AS score
   FROM leads l
     LEFT JOIN behaviour b ON b.lead_id = l.id

@@ -184,7 +184,6 @@ def test_large_files_are_put_in_order_through_temporary_runs(
     cli: Any, world: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ordering, "RUN_ROWS", 2)
-    monkeypatch.setattr(ordering.in_order, "__defaults__", (2,))
     days = [9, 3, 7, 1, 5, 2, 8]
     rows = "".join(f"email_opened,2025-03-{d:02d}T10:00:00Z,ana@acme.test,,,invite,O-{d}\n"
                    for d in days)

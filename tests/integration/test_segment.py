@@ -20,7 +20,6 @@ from segment.analytics.request import APIError
 
 from leadflow.api.app import create_app
 from leadflow.db.database import Database
-from leadflow.db.tables import InteractionType
 from tests.conftest import Tenant
 
 INTERACTIONS = "/api/v1/interactions"
@@ -237,12 +236,12 @@ class TestTrack:
         assert (item["type"], item["attributes"]["reason"]) == ("email_unsubscribed", "spam")
 
     def test_a_declared_interaction_type_maps_by_name_or_key(
-        self, sender: TestClient, world: TestClient, db: Database, site: Tenant
+        self, sender: TestClient, world: TestClient
     ) -> None:
-        with db.transaction() as session:
-            session.add(InteractionType(company_id=site.company.id, key="webinar_watched",
-                                        name="WebinarWatched",
-                                        attributes=[{"key": "minutes", "type": "number"}]))
+        declared = world.post("/api/v1/interaction-types", json={
+            "key": "webinar_watched", "name": "WebinarWatched",
+            "attributes": [{"key": "minutes", "type": "number"}]})
+        assert declared.status_code == 201, declared.text
         for event in ("Webinar Watched", "webinar_watched", "WebinarWatched"):
             sender.post("/v1/track", json={"userId": "a@b.test", "event": event,
                                            "properties": {"minutes": "12"}})

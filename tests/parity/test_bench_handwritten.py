@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from bench.handwritten import BENCH_MODEL, handwritten_params, handwritten_sql
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 
-from bench.handwritten import BENCH_MODEL, handwritten_params, handwritten_sql
 from leadflow.db.database import Database
 from leadflow.scoring import BUILTIN_SCHEMA, parse_text
 from leadflow.scoring.sql import compile_model

@@ -137,7 +137,8 @@ class ItemResult:
                   if outcome.status == "ignored" else None)
         return cls(outcome.status, outcome.interaction_id, outcome.contact_id,
                    lead_id=outcome.lead_id, lead_created=outcome.lead_created,
-                   attached_visits=len(outcome.attached_visits), reason=reason)
+                   attached_visits=len(outcome.attached_visits), reason=reason,
+                   errors=list(outcome.errors))
 
     def as_dict(self, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {**extra, "status": self.status}
@@ -197,22 +198,34 @@ def scalars(values: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str, An
     return {str(k): v for k, v in values.items() if k not in skipped and is_scalar(v)}
 
 
-def link_records(
-    session: Session, company_id: int, named: Mapping[str, tuple[str, Any]]
-) -> tuple[dict[str, int], dict[str, Any]]:
-    """Resolve `{kind: (sender's name, value)}` leniently.
+class RecordLinks:
+    """Resolves marketing-record names leniently, remembering each answer for the request."""
 
-    Returns the `<kind>_id` values of the records found, and `{sender's name: value}` for the
-    values that name no record, so they can be kept as attributes instead of failing the item.
-    """
-    ids: dict[str, int] = {}
-    unknown: dict[str, Any] = {}
-    for kind, (name, value) in named.items():
-        if not is_scalar(value):
-            continue
-        found = queries.marketing_record_id(session, company_id, kind, value)
-        if found is None:
-            unknown[name] = value
-        else:
-            ids[f"{kind}_id"] = found
-    return ids, unknown
+    def __init__(self, session: Session, company_id: int) -> None:
+        self.session = session
+        self.company_id = company_id
+        self.known: dict[tuple[str, str], int | None] = {}
+
+    def resolve(
+        self, named: Mapping[str, tuple[str, Any]]
+    ) -> tuple[dict[str, int], dict[str, Any]]:
+        """Resolve `{kind: (sender's name, value)}`.
+
+        Returns the `<kind>_id` values of the records found, and `{sender's name: value}` for
+        the values that name no record, so they are kept as attributes instead of failing.
+        """
+        ids: dict[str, int] = {}
+        unknown: dict[str, Any] = {}
+        for kind, (name, value) in named.items():
+            if not is_scalar(value):
+                continue
+            memo = (kind, str(value))
+            if memo not in self.known:
+                self.known[memo] = queries.marketing_record_id(
+                    self.session, self.company_id, kind, value)
+            found = self.known[memo]
+            if found is None:
+                unknown[name] = value
+            else:
+                ids[f"{kind}_id"] = found
+        return ids, unknown

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,6 @@ from leadflow.errors import LeadflowError
 from leadflow.integrations.common import api_key as key_of
 from leadflow.integrations.common import bad_body, counts, ingest_actor, read_json
 from leadflow.integrations.segment_calls import SegmentCalls
-from leadflow.services.keys import Actor
 
 log = logging.getLogger("leadflow.integrations.segment")
 router = APIRouter(prefix="/v1", tags=["segment"])
@@ -40,8 +40,19 @@ def _problem(error: LeadflowError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM)
 
 
-def _actor(session: Session, request: Request, body: dict[str, Any]) -> Actor:
-    return ingest_actor(session, key_of(request, body.get("writeKey")), HOW, "Segment calls")
+async def _apply(request: Request, session: Session, body: dict[str, Any],
+                 messages: list[Any]) -> JSONResponse:
+    """Authenticate, then apply the messages off the event loop (the work is synchronous)."""
+
+    def work() -> JSONResponse:
+        actor = ingest_actor(session, key_of(request, body.get("writeKey")), HOW,
+                             "Segment calls")
+        return _answer(SegmentCalls(session, actor.company), messages)
+
+    try:
+        return await run_in_threadpool(work)
+    except LeadflowError as error:  # authentication: each message reports its own errors
+        return _problem(error)
 
 
 def _answer(calls: SegmentCalls, messages: list[Any]) -> JSONResponse:
@@ -68,12 +79,11 @@ async def batch(request: Request, session: SessionDep) -> JSONResponse:
         body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
             raise bad_body("a batch is an object with a `batch` list of messages")
-        actor = _actor(session, request, body)
     except LeadflowError as error:
         return _problem(error)
     shared = body.get("context")
     messages = [_with_context(m, shared) for m in body["batch"]]
-    return _answer(SegmentCalls(session, actor.company), messages)
+    return await _apply(request, session, body, messages)
 
 
 def _with_context(message: Any, shared: Any) -> Any:
@@ -91,10 +101,9 @@ def _single(kind: str) -> Callable[[Request, Session], Awaitable[JSONResponse]]:
             body = await read_json(request)
             if not isinstance(body, dict):
                 raise bad_body(f"a {kind} call is a JSON object")
-            actor = _actor(session, request, body)
         except LeadflowError as error:
             return _problem(error)
-        return _answer(SegmentCalls(session, actor.company), [{**body, "type": kind}])
+        return await _apply(request, session, body, [{**body, "type": kind}])
 
     return endpoint
 

@@ -15,10 +15,10 @@ from leadflow.errors import FieldError, ValidationFailed
 from leadflow.integrations.common import (
     BOUNCE_TYPE_WIDTH,
     ItemResult,
+    RecordLinks,
     check_width,
     deferred_ingestor,
     field_errors,
-    link_records,
     rescore,
     run_item,
     scalars,
@@ -58,6 +58,7 @@ class SegmentCalls:
         self.session = session
         self.company = company
         self.ingestor = deferred_ingestor(session, company, "segment")
+        self.links = RecordLinks(session, company.id)
         self._events: EventMapping | None = None
         self._custom: set[str] | None = None
 
@@ -180,7 +181,7 @@ class SegmentCalls:
                        fallback=("context.traits.email", context_traits.get("email")))
         parts = split_properties(properties, context, set(CONTACT_TRAITS) if lead else set())
         check_width("properties.bounce_type", parts.bounce_type, BOUNCE_TYPE_WIDTH)
-        ids, unknown = link_records(self.session, self.company.id, parts.references)
+        ids, unknown = self.links.resolve(parts.references)
         body: dict[str, Any] = {
             "type": key, "occurred_at": timestamp(message), **self._person(who), **ids,
             "url": parts.url, "link": parts.link, "bounce_type": parts.bounce_type,

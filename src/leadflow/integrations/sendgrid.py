@@ -11,27 +11,27 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from leadflow.api.deps import SessionDep
 from leadflow.db.tables import Company
+from leadflow.errors import FieldError, LeadflowError
 from leadflow.integrations.common import (
     BOUNCE_TYPE_WIDTH,
     ItemResult,
+    RecordLinks,
     api_key,
     bad_body,
     check_width,
     counts,
     deferred_ingestor,
     ingest_actor,
-    link_records,
     read_json,
     rescore,
-    run_item,
 )
-from leadflow.integrations.sendgrid_mapping import translate
-from leadflow.services.ingestion.ingest import Ingestor
-from leadflow.services.ingestion.inputs import InteractionIn
+from leadflow.integrations.sendgrid_mapping import SendGridEvent, translate
+from leadflow.services.ingestion.ingest import MAX_BATCH
 
 log = logging.getLogger("leadflow.integrations.sendgrid")
 router = APIRouter(tags=["sendgrid"])
@@ -46,13 +46,13 @@ BODY = {"requestBody": {"required": True, "content": {"application/json": {"sche
 
 @router.post("/hooks/sendgrid", summary="SendGrid Event Webhook", openapi_extra=BODY)
 async def sendgrid_events(request: Request, session: SessionDep) -> dict[str, Any]:
-    actor = ingest_actor(session, api_key(request), HOW, "email events")
+    key = api_key(request)
+    actor = await run_in_threadpool(ingest_actor, session, key, HOW, "email events")
     body = await read_json(request, MAX_BODY_BYTES)
     if not isinstance(body, list):
         raise bad_body("SendGrid's Event Webhook posts a JSON array of events")
-    ingestor = deferred_ingestor(session, actor.company, "sendgrid")
-    results = [_run(session, actor.company, ingestor, event) for event in body]
-    rescore(ingestor)
+    # The database work runs off the event loop, so other requests are served meanwhile.
+    results = await run_in_threadpool(_ingest, session, actor.company, body)
     tally = counts(results)
     if tally["error"]:
         log.warning("SendGrid: %d of %d events refused for company %s", tally["error"],
@@ -64,23 +64,48 @@ async def sendgrid_events(request: Request, session: SessionDep) -> dict[str, An
                       for i, (e, r) in enumerate(zip(body, results, strict=True))]}
 
 
-def _run(session: Session, company: Company, ingestor: Ingestor, event: Any) -> ItemResult:
-    return run_item(session, lambda: _store(session, company, ingestor, event))
+def _ingest(session: Session, company: Company, events: list[Any]) -> list[ItemResult]:
+    """Translate every event, then store them through the Ingestor's batch path.
+
+    Email events are plain activity of a contact known by email, so the Ingestor stores them
+    set-wise; the leads they touch are rescored once, at the end.
+    """
+    results: dict[int, ItemResult] = {}
+    pending: list[tuple[int, dict[str, Any]]] = []
+    links = RecordLinks(session, company.id)
+    for index, event in enumerate(events):
+        try:
+            item = _interaction(translate(event), links)
+        except LeadflowError as error:
+            results[index] = ItemResult("error", errors=error.errors
+                                        or [FieldError("", error.detail)])
+            continue
+        if isinstance(item, ItemResult):
+            results[index] = item
+        else:
+            pending.append((index, item))
+    ingestor = deferred_ingestor(session, company, "sendgrid")
+    for start in range(0, len(pending), MAX_BATCH):
+        chunk = pending[start:start + MAX_BATCH]
+        outcomes = ingestor.batch([item for _, item in chunk])
+        for (index, _), outcome in zip(chunk, outcomes, strict=True):
+            results[index] = ItemResult.of(outcome)
+    rescore(ingestor)
+    return [results[index] for index in range(len(events))]
 
 
-def _store(session: Session, company: Company, ingestor: Ingestor, event: Any) -> ItemResult:
-    mapped = translate(event)
+def _interaction(mapped: SendGridEvent, links: RecordLinks) -> dict[str, Any] | ItemResult:
+    """The InteractionIn body of one mapped event, or the result of an event not stored."""
     if mapped.key is None:
         return ItemResult("ignored", reason=mapped.reason)
     check_width("type", mapped.bounce_type, BOUNCE_TYPE_WIDTH)
-    ids, unknown = link_records(session, company.id, mapped.references or {})
-    data = InteractionIn.model_validate({
+    ids, unknown = links.resolve(mapped.references or {})
+    return {
         "type": mapped.key, "occurred_at": mapped.occurred_at, "contact_email": mapped.email,
         "external_id": mapped.external_id, "link": mapped.link,
         "bounce_type": mapped.bounce_type, **ids,
         "attributes": {**(mapped.attributes or {}), **unknown},
-    })
-    return ItemResult.of(ingestor.one(data))
+    }
 
 
 def _name(event: Any) -> Any:

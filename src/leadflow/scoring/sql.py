@@ -82,7 +82,10 @@ def compile_model(
         select(leads.c.id.label("lead_id"), cast(adjustment, Integer).label("adjustment"), *fires)
         .select_from(from_clause)
         .where(*lead_where, *audience)
-        .subquery("rule_fires")
+        # MATERIALIZED: the score is read several times (clamp, grade, sales-ready); the
+        # database would otherwise repeat every rule's expression for each read.
+        .cte("rule_fires")
+        .prefix_with("MATERIALIZED")
     )
     return _scored(model, rule_fires, explain)
 

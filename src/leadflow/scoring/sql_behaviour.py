@@ -32,7 +32,7 @@ Sql = ColumnElement[Any]
 @dataclass(frozen=True)
 class BehaviourCounts:
     """A CTE with one row per lead that has counted interactions: `lead_id` and one count
-    column per behaviour condition (`column(cond)` names it)."""
+    column per behaviour condition (`names[cond]`)."""
 
     table: CTE
     names: dict[Condition, str]
@@ -59,54 +59,54 @@ def behaviour_counts(
     conditions = list(dict.fromkeys(c for c in conditions if c.is_behaviour))
     if not conditions:
         return None
-    keys = list(dict.fromkeys(_counting_key(c) for c in conditions))
-    lead_contacts = _lead_contacts(sources, lead_where, lead_scope)
     names = {c: f"n{i}" for i, c in enumerate(conditions)}
-    by_context = any(c.context == "lead" for c in conditions)
-    parts = [_from_contact_groups(sources, schema, lead_contacts, conditions, keys, names,
-                                  by_context, as_of)]
+    pairs = _LeadContacts(sources, lead_where, lead_scope)
+    parts = [_from_contact_groups(sources, schema, pairs, conditions, names, as_of)]
     if sources.behavior_since is not None:
-        parts.append(_from_own_interactions(sources, schema, lead_contacts, conditions, names,
-                                            as_of))
-    table = parts[0].union_all(*parts[1:]).cte("behaviour") if len(parts) > 1 else parts[
-        0].cte("behaviour")
-    return BehaviourCounts(table, names)
+        parts.append(_from_own_interactions(sources, schema, pairs, conditions, names, as_of))
+    query = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
+    return BehaviourCounts(query.cte("behaviour"), names)
 
 
-def _lead_contacts(
-    sources: SqlSources, lead_where: Sequence[ColumnElement[bool]], lead_scope: str
-) -> CTE:
+@dataclass(frozen=True)
+class _LeadContacts:
     """(lead, contact) pairs: a lead's own contact, or every contact of an account-scope
     lead's account; with the lead's context and cut-off."""
-    leads, contacts = sources.leads, sources.contacts
-    extra: list[Sql] = [leads.c.campaign_id.label("campaign_id"),
-                        leads.c.program_id.label("program_id")]
-    if sources.behavior_since is not None:
-        extra.append(sources.behavior_since.label("since"))
-    parts = []
-    if lead_scope != "account":
-        parts.append(
-            select(leads.c.id.label("lead_id"), leads.c.contact_id.label("contact_id"), *extra)
-            .where(*lead_where, leads.c.scope != "account", leads.c.contact_id.is_not(None))
-        )
-    if lead_scope != "contact":
-        on = and_(contacts.c.account_id == leads.c.account_id,
-                  contacts.c.company_id == sources.company_id)
-        parts.append(
-            select(leads.c.id.label("lead_id"), contacts.c.id.label("contact_id"), *extra)
-            .select_from(leads.join(contacts, on))
-            .where(*lead_where, leads.c.scope == "account")
-        )
-    query = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
-    return query.cte("lead_contacts")
 
+    sources: SqlSources
+    lead_where: Sequence[ColumnElement[bool]]
+    lead_scope: str
 
-def _interaction_joiner(
-    sources: SqlSources, schema: Schema, first: Condition, from_clause: Any = None,
-    root: FromClause | None = None,
-) -> tuple[FromClause, Joiner]:
-    alias = root if root is not None else sources.interactions.alias("i")
-    return alias, Joiner(sources, schema, alias, first.root, label="i", from_clause=from_clause)
+    def query(self, recycled: bool | None = None) -> Any:
+        """The pairs of every lead, or only of leads with (True) or without (False) a cut-off.
+
+        Built from the tables each time rather than shared as a CTE, so that the planner sees
+        real statistics (recycled leads are few: their interactions are read by index)."""
+        sources, leads, contacts = self.sources, self.sources.leads, self.sources.contacts
+        extra: list[Sql] = [leads.c.campaign_id.label("campaign_id"),
+                            leads.c.program_id.label("program_id")]
+        where = list(self.lead_where)
+        since = sources.behavior_since
+        if since is not None:
+            extra.append(since.label("since"))
+            if recycled is not None:
+                where.append(since.is_not(None) if recycled else since.is_(None))
+        parts = []
+        if self.lead_scope != "account":
+            parts.append(
+                select(leads.c.id.label("lead_id"), leads.c.contact_id.label("contact_id"),
+                       *extra)
+                .where(*where, leads.c.scope != "account", leads.c.contact_id.is_not(None))
+            )
+        if self.lead_scope != "contact":
+            on = and_(contacts.c.account_id == leads.c.account_id,
+                      contacts.c.company_id == sources.company_id)
+            parts.append(
+                select(leads.c.id.label("lead_id"), contacts.c.id.label("contact_id"), *extra)
+                .select_from(leads.join(contacts, on))
+                .where(*where, leads.c.scope == "account")
+            )
+        return parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def _matches(
@@ -177,15 +177,16 @@ def _in_context(
 def _from_contact_groups(
     sources: SqlSources,
     schema: Schema,
-    lead_contacts: CTE,
+    pairs: _LeadContacts,
     conditions: Sequence[Condition],
-    keys: Sequence[Condition],
     names: dict[Condition, str],
-    by_context: bool,
     as_of: datetime,
 ) -> Any:
     """Counts for leads without a cut-off, from per-contact, per-context groups."""
-    interactions, joiner = _interaction_joiner(sources, schema, keys[0])
+    keys = list(dict.fromkeys(_counting_key(c) for c in conditions))
+    by_context = any(c.context == "lead" for c in conditions)
+    interactions = sources.interactions.alias("i")
+    joiner = Joiner(sources, schema, interactions, keys[0].root, label="i")
     group_by: list[Sql] = [interactions.c.contact_id]
     if by_context:
         campaign, _ = joiner.reach(("i", "campaign"))
@@ -195,20 +196,21 @@ def _from_contact_groups(
               for i, k in enumerate(keys)]
     where = _base_filter(sources, schema, interactions, keys, as_of)
     if sources.lead_filter is not None:
-        where.append(interactions.c.contact_id.in_(select(lead_contacts.c.contact_id)))
+        scored = pairs.query().subquery("scored_contacts")
+        where.append(interactions.c.contact_id.in_(select(scored.c.contact_id)))
+    # MATERIALIZED: aggregate the interactions on their own (one scan, hash aggregate); left
+    # to itself the planner may walk an index in contact order instead, far slower.
     groups = (select(*group_by, *counts).select_from(joiner.from_clause).where(*where)
-              .group_by(*group_by).cte("contact_groups"))
-    lc = lead_contacts
+              .group_by(*group_by).cte("contact_groups").prefix_with("MATERIALIZED"))
+    lc = pairs.query(recycled=False).subquery("lead_contacts")
     context = (_in_context(lc.c.campaign_id, lc.c.program_id, groups.c.campaign_id,
                            groups.c.program_id, groups.c.via_program_id)
                if by_context else literal(True))
+    pair = (select(lc.c.lead_id, context.label("in_context"),
+                   *[groups.c[f"k{i}"] for i in range(len(keys))])
+            .select_from(lc.join(groups, groups.c.contact_id == lc.c.contact_id))
+            .subquery("pairs"))
     key_index = {k: i for i, k in enumerate(keys)}
-    pairs = (select(lc.c.lead_id, context.label("in_context"), *[groups.c[f"k{i}"]
-                                                                 for i in range(len(keys))])
-             .select_from(lc.join(groups, groups.c.contact_id == lc.c.contact_id)))
-    if sources.behavior_since is not None:
-        pairs = pairs.where(lc.c.since.is_(None))
-    pair = pairs.subquery("pairs")
     columns = []
     for cond in conditions:
         count = pair.c[f"k{key_index[_counting_key(cond)]}"]
@@ -220,17 +222,17 @@ def _from_contact_groups(
 def _from_own_interactions(
     sources: SqlSources,
     schema: Schema,
-    lead_contacts: CTE,
+    pairs: _LeadContacts,
     conditions: Sequence[Condition],
     names: dict[Condition, str],
     as_of: datetime,
 ) -> Any:
     """Counts for leads with a cut-off (`behavior_since`), straight from their interactions."""
-    lc = lead_contacts
-    interactions = sources.interactions.alias("ri")
-    on = interactions.c.contact_id == lc.c.contact_id
-    _, joiner = _interaction_joiner(sources, schema, conditions[0],
-                                    from_clause=lc.join(interactions, on), root=interactions)
+    lc = pairs.query(recycled=True).subquery("recycled_contacts")
+    interactions: FromClause = sources.interactions.alias("ri")
+    start = lc.join(interactions, interactions.c.contact_id == lc.c.contact_id)
+    joiner = Joiner(sources, schema, interactions, conditions[0].root, label="i",
+                    from_clause=start)
     campaign, _ = joiner.reach(("i", "campaign"))
     context = _in_context(lc.c.campaign_id, lc.c.program_id, interactions.c.campaign_id,
                           interactions.c.program_id, campaign.c.program_id)
@@ -241,6 +243,6 @@ def _from_own_interactions(
             match = and_(match, context)
         columns.append(cast(func.count().filter(match), Integer).label(names[cond]))
     where = _base_filter(sources, schema, interactions, conditions, as_of)
-    where += [lc.c.since.is_not(None), interactions.c.occurred_at >= lc.c.since]
+    where.append(interactions.c.occurred_at >= lc.c.since)
     return (select(lc.c.lead_id, *columns).select_from(joiner.from_clause).where(*where)
             .group_by(lc.c.lead_id))

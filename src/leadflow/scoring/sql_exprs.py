@@ -42,7 +42,7 @@ def expr_sql(ref: FieldRef, expr: Expr, as_of: datetime) -> ColumnElement[bool]:
         return empty if expr.op == "is_empty" else not_(empty)
     literals: Sequence[Scalar] = expr.value if isinstance(expr.value, tuple) else (expr.value,)  # type: ignore[assignment]
     if ref.type in (FieldType.TEXT, FieldType.CHOICE):
-        left = func.lower(_read(ref, "text"))
+        left: Sql = func.lower(_read(ref, "text"))
         texts = [str(v).lower() for v in literals]
         if expr.op in _LIKE:
             return _text_match(expr.op, left, texts[0])
@@ -51,8 +51,8 @@ def expr_sql(ref: FieldRef, expr: Expr, as_of: datetime) -> ColumnElement[bool]:
         return _compare(expr.op, _read(ref, "number"), [_number(ref, v) for v in literals])
     if ref.type is FieldType.BOOLEAN:
         return _compare(expr.op, _read(ref, "boolean"), [literal(bool(v)) for v in literals])
-    left, moment = _moments(ref, literals, to_utc(as_of))
-    return _compare(expr.op, left, [moment(v) for v in literals])
+    moments, moment = _moments(ref, literals, to_utc(as_of))
+    return _compare(expr.op, moments, [moment(v) for v in literals])
 
 
 def _read(ref: FieldRef, reading: str) -> Sql:

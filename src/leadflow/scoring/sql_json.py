@@ -22,10 +22,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeEngine
 
 READINGS = ("text", "number", "boolean", "date")
 _KEY = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_TYPES = {"text": String(), "number": Numeric(), "boolean": Boolean(), "date": String()}
+_TYPES: dict[str, TypeEngine[Any]] = {
+    "text": String(), "number": Numeric(), "boolean": Boolean(), "date": String()}
 # The JSON number grammar (RFC 8259) with JSON white space around it; evaluate uses the same.
 PG_NUMBER_PATTERN = r"^[ \t\n\r]*-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?[ \t\n\r]*$"
 

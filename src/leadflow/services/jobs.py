@@ -98,11 +98,13 @@ def execute(database: Database, job_id: int, progress: Progress | None = None) -
     with database.transaction() as session:
         claimed = session.execute(
             update(t.Job).where(t.Job.id == job_id, t.Job.status == "pending")
-            .values(status="running", heartbeat_at=now,
-                    started_at=func.coalesce(t.Job.started_at, now))
+            .values(status="running", heartbeat_at=now)
+            .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         job = session.get(t.Job, job_id)
         kind = job.kind if job is not None else ""
+        if claimed and job is not None:
+            job.started_at = job.started_at or now  # a resumed job keeps its first start
     if not claimed:
         return False
     if kind in RESUMABLE:

@@ -50,7 +50,8 @@ BEHAVIOUR_ROOTS = ("EmailClicked", "EmailOpened", "FormSubmitted", "WebinarWatch
 TEXTS = ["Chicago", "chicago", "CHI", "Boston", "", "acme", "Acme Corp", "x@microsoft.com",
          "o'brien \"q\" \\ z"]
 NUMBERS = [-5, 0, 1, 3, 10, 499, 500, 501, 2.5, 1000]
-_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")  # models may not hold NUL (PostgreSQL)
+# Models may not hold NUL (PostgreSQL can't store or compare it).
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
 def _dates() -> st.SearchStrategy[date]:

@@ -16,15 +16,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-RUN_ROWS = 50_000
+RUN_ROWS = 20_000  # about 20 MB of rows held in memory at most
 
 # (sort key, file line, row data); the line breaks ties, so equal keys keep file order.
 Keyed = tuple[str, int, dict[str, Any]]
 
 
 @contextmanager
-def in_order(rows: Iterable[Keyed], run_rows: int = RUN_ROWS) -> Iterator[Iterator[Keyed]]:
+def in_order(rows: Iterable[Keyed], run_rows: int | None = None) -> Iterator[Iterator[Keyed]]:
     """`rows` sorted by (key, line); temporary files are removed when the block ends."""
+    run_rows = run_rows or RUN_ROWS
     with tempfile.TemporaryDirectory(prefix="leadflow-sort-") as folder:
         runs: list[Path] = []
         run: list[Keyed] = []
