@@ -5,7 +5,8 @@ written directly in SQL, the way a person who knows the data would write it.
 ratio (SPEC §7: the compiled query within 1.5× of this one). It does the same work: lead
 context, recycle cut-off (`leads.recycled_at`), account-scope leads over every contact of the
 account, the null rule; no manual adjustments. tests/parity/test_bench_handwritten.py checks
-that both give the same rows.
+that both give the same rows. It is written as a person who read the query plans would: the
+per-contact groups and the scores are MATERIALIZED, recycled leads are read by index.
 
 Run it with SQLAlchemy: `connection.execute(text(handwritten_sql(dialect)),
 handwritten_params(company_id, as_of, dialect))`; rows are (lead_id, score, grade, sales_ready).

@@ -14,7 +14,6 @@ import cProfile
 import csv
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,7 +41,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 def calibrate(loops: int = 5_000_000) -> float:
     """CPU nanoseconds per iteration of a trivial Python loop: how fast this machine runs
-    Python right now (about 30 ns on an idle laptop; much more on a crowded VM)."""
+    Python right now (a crowded VM is much slower than an idle one)."""
     started = time.process_time()
     total = 0
     for number in range(loops):
@@ -86,7 +85,7 @@ def run(rows: int, url: str | None, profile: Path | None) -> None:
     # On a busy machine wall time includes waiting for a CPU; CPU time does not.
     print(f"CPU time of this process: {cpu:.2f} s = {rows / cpu:,.0f} rows per CPU-second")
     print(f"machine: {calibrate():.0f} ns per iteration of a trivial Python loop"
-          " (about 30 ns on an idle laptop)")
+          " (lower is faster; compare runs on one machine)")
     print(f"peak RSS: {peak_rss_mib():.0f} MiB (before the import: {before:.0f} MiB);"
           f" file {source.stat().st_size / 2**20:.1f} MiB at {source}")
 
@@ -102,4 +101,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

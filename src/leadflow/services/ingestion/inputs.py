@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from leadflow.schemas import Input, Label, Short, Slug, Text, domain_name, email_address
 
@@ -16,7 +16,7 @@ class FormContact(Input):
     first_name: Short | None = None
     last_name: Short | None = None
     job_title: Short | None = None
-    phone: Short | None = None
+    phone: Label | None = None
     city: Short | None = None
     state: Short | None = None
     country: Short | None = None
@@ -49,7 +49,8 @@ class InteractionIn(Input):
     event: Slug | None = None
     url: Text | None = None
     link: Text | None = None
-    bounce_type: Short | None = None
+    bounce_type: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
+        None)
     duration_seconds: int | None = Field(default=None, ge=0)
     external_id: Short | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
