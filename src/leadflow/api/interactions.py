@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -43,6 +44,12 @@ async def ingest(request: Request, session: SessionDep, actor: ActorDep) -> JSON
     if not may_ingest(actor.role):
         raise Forbidden(f"a key with role '{actor.role}' may not send interactions")
     body = await _json(request)
+    # The database work runs in a worker thread: blocking the event loop while waiting for a
+    # row lock held by another request (which needs the loop to commit) would deadlock.
+    return await run_in_threadpool(_ingest, session, actor, body)
+
+
+def _ingest(session: SessionDep, actor: ActorDep, body: Any) -> JSONResponse:
     ingestor = Ingestor(session, actor.company, source="api")
     if isinstance(body, list) or (isinstance(body, dict) and "items" in body):
         items = body if isinstance(body, list) else body["items"]

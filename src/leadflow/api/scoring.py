@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,7 +64,8 @@ async def validate_model(request: Request, session: SessionDep, actor: ActorDep
     require_read(actor)
     from leadflow.scoring.model import model_to_dict
 
-    model = models.parse(session, actor.company.id, await _model_source(request))
+    source = await _model_source(request)
+    model = await run_in_threadpool(models.parse, session, actor.company.id, source)
     return {"valid": True, "definition": model_to_dict(model)}
 
 
@@ -72,6 +74,10 @@ async def validate_model(request: Request, session: SessionDep, actor: ActorDep
 async def save_model(request: Request, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     require_write(actor, RESOURCE)
     source = await _model_source(request)
+    return await run_in_threadpool(_save, session, actor, source)
+
+
+def _save(session: SessionDep, actor: ActorDep, source: dict[str, Any] | str) -> dict[str, Any]:
     model = models.parse(session, actor.company.id, source)
     row, changed = models.save(session, actor.company.id, model)
     published = None
