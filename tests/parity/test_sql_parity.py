@@ -2,7 +2,7 @@
 for generated models over generated worlds written to the real database (SQLite, or
 PostgreSQL with LEADFLOW_TEST_DATABASE_URL).
 
-Deeper runs: LEADFLOW_PARITY_EXAMPLES=2000 .venv/bin/pytest tests/parity (docs/scoring.md).
+Deeper runs: LEADFLOW_PARITY_EXAMPLES=2000 .venv/bin/pytest tests/parity (docs/scoring-sql.md).
 """
 
 from __future__ import annotations
