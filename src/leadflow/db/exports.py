@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -31,19 +30,3 @@ def lead_page(session: Session, company_id: int, after: int, limit: int) -> list
         .order_by(lead.id).limit(limit)
     )
     return [dict(row) for row in session.execute(stmt).mappings()]
-
-
-def stored_scores(
-    session: Session, company_id: int, lead_ids: Collection[int]
-) -> list[tuple[int, str, int, str | None, int]]:
-    """(lead id, model key, score, grade, version number) of the stored scores of these leads."""
-    if not lead_ids:
-        return []
-    stmt = (
-        select(t.LeadScore.lead_id, t.ScoringModelRow.key, t.LeadScore.score,
-               t.LeadScore.grade, t.ScoringModelVersion.version)
-        .join(t.ScoringModelRow, t.ScoringModelRow.id == t.LeadScore.model_id)
-        .join(t.ScoringModelVersion, t.ScoringModelVersion.id == t.LeadScore.version_id)
-        .where(t.LeadScore.company_id == company_id, t.LeadScore.lead_id.in_(lead_ids))
-    )
-    return [(a, b, c, d, e) for a, b, c, d, e in session.execute(stmt)]

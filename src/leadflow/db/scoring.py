@@ -120,20 +120,6 @@ def count_leads(session: Session, company_id: int) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def leads_touched_by(
-    session: Session, company_id: int, contact_ids: Iterable[int], account_ids: Iterable[int]
-) -> list[int]:
-    """Leads whose score may depend on these contacts: their own leads and account leads."""
-    contacts, accounts = list(set(contact_ids)), list(set(account_ids))
-    if not contacts and not accounts:
-        return []
-    stmt = select(t.Lead.id).where(t.Lead.company_id == company_id, or_(
-        t.Lead.contact_id.in_(contacts),
-        (t.Lead.scope == "account") & t.Lead.account_id.in_(accounts),
-    ))
-    return list(session.scalars(stmt))
-
-
 def leads_of_people(
     session: Session, company_id: int, contact_ids: Iterable[int], account_ids: Iterable[int]
 ) -> list[tuple[int, int | None, int | None, str]]:

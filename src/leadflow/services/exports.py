@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,8 @@ from leadflow.db import tables as t
 from leadflow.db.database import Database
 from leadflow.domain.settings import effective_settings
 from leadflow.errors import ValidationFailed
-from leadflow.scoring.evaluate import evaluate
 from leadflow.scoring.schema import Schema
-from leadflow.scoring.selection import select_models
-from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
+from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models, score_lead
 from leadflow.services.scoring.facts import FactLoader
 
 FIELDS = ("id", "external_id", "name", "scope", "contact_email", "account_domain", "program",
@@ -92,9 +90,9 @@ class LeadExport:
         by_id = {lead["id"]: lead for lead in leads}
         for lead in leads:
             lead["scores"] = {}
-        for lead_id, key, score, grade, version in queries.stored_scores(
-                session, self.company_id, list(by_id)):
-            by_id[lead_id]["scores"][key] = {"score": score, "grade": grade, "version": version}
+        for lead_id, scores in scoring_queries.scores_by_lead(
+                session, self.company_id, list(by_id)).items():
+            by_id[lead_id]["scores"] = scores
         for lead in leads:
             lead["scores"] = dict(sorted(lead["scores"].items()))
 
@@ -107,16 +105,15 @@ class LeadExport:
         adjustments = scoring_queries.adjustments_of(session, self.company_id, ids)
         selection = str(self.settings["scoring.model_selection"])
         for lead in leads:
-            lead_facts = facts[lead["id"]]
-            chosen = {m.key for m in select_models([m.model for m in self.models], lead_facts,
-                                                   selection, as_of, schema=self.schema).models}
+            own = {model_id: points for (lead_id, model_id), points in adjustments.items()
+                   if lead_id == lead["id"]}
+            results, _ = score_lead(self.models, facts[lead["id"]], selection, as_of,
+                                    self.schema, own)
             scores, ready = {}, False
             for live in sorted(self.models, key=lambda m: m.row.key):
-                if live.model.key not in chosen:
+                result = results.get(live.row.id)
+                if result is None:
                     continue
-                adjusted = replace(lead_facts,
-                                   adjustment=adjustments.get((lead["id"], live.row.id), 0))
-                result = evaluate(live.model, adjusted, as_of, schema=self.schema)
                 scores[live.row.key] = {"score": result.score, "grade": result.grade,
                                         "version": live.version.version}
                 ready = ready or result.sales_ready

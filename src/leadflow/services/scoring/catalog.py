@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -10,8 +12,10 @@ from leadflow.db import ingestion as ingestion_queries
 from leadflow.db import scoring as queries
 from leadflow.db import tables as t
 from leadflow.db.repository import Repository
+from leadflow.scoring.evaluate import LeadFacts, ModelScore, evaluate
 from leadflow.scoring.model import ScoringModel, model_from_dict
 from leadflow.scoring.schema import Schema
+from leadflow.scoring.selection import select_models
 
 
 def company_schema(session: Session, company_id: int) -> Schema:
@@ -37,3 +41,21 @@ def live_models(session: Session, company_id: int, schema: Schema) -> list[LiveM
     """Every live model of the company, parsed against its schema."""
     return [LiveModel(row, version, model_from_dict(version.definition, schema))
             for row, version in queries.live_versions(session, company_id)]
+
+
+def score_lead(
+    live: Sequence[LiveModel], facts: LeadFacts, model_selection: str, as_of: datetime,
+    schema: Schema, adjustments: Mapping[int, int],
+) -> tuple[dict[int, ModelScore], str | None]:
+    """The lead's score in each live model that applies (by model row id) as of `as_of`,
+    with its manual adjustments; and, when no model applies, why."""
+    choice = select_models([m.model for m in live], facts, model_selection, as_of,
+                           schema=schema)
+    chosen = {m.key for m in choice.models}
+    scores = {
+        item.row.id: evaluate(item.model,
+                              replace(facts, adjustment=adjustments.get(item.row.id, 0)),
+                              as_of, schema=schema)
+        for item in live if item.model.key in chosen
+    }
+    return scores, choice.reason

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +12,8 @@ from leadflow.db import scoring as queries
 from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
-from leadflow.scoring.evaluate import ModelScore, evaluate
-from leadflow.scoring.selection import select_models
-from leadflow.services.scoring.catalog import company_schema, live_models
+from leadflow.scoring.evaluate import ModelScore
+from leadflow.services.scoring.catalog import company_schema, live_models, score_lead
 from leadflow.services.scoring.facts import FactLoader
 
 
@@ -28,24 +26,18 @@ def explain(session: Session, company: t.Company, lead: t.Lead,
     live = live_models(session, company.id, schema)
     reset = bool(settings["lifecycle.recycle_resets_behavior"])
     facts = FactLoader(session, company.id).load([lead], when, behavior_reset=reset)[lead.id]
-    choice = select_models([m.model for m in live], facts, str(settings["scoring.model_selection"]),
-                           when, schema=schema)
-    chosen = {m.key for m in choice.models}
-    adjustments = queries.adjustments_of(session, company.id, [lead.id])
+    adjustments = {model_id: points for (_, model_id), points in
+                   queries.adjustments_of(session, company.id, [lead.id]).items()}
+    scores, reason = score_lead(live, facts, str(settings["scoring.model_selection"]), when,
+                                schema, adjustments)
     notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in queries.adjustment_rows(session, company.id, lead.id):
         notes[row.model_id].append({"points": row.points, "reason": row.reason,
                                     "actor": row.actor, "at": row.created_at.isoformat()})
-    models = []
-    for item in live:
-        if item.model.key not in chosen:
-            continue
-        adjusted = replace(facts, adjustment=adjustments.get((lead.id, item.row.id), 0))
-        result = evaluate(item.model, adjusted, when, schema=schema)
-        models.append(_model(item.row.key, item.version.version, result,
-                             notes.get(item.row.id, [])))
+    models = [_model(item.row.key, item.version.version, scores[item.row.id],
+                     notes.get(item.row.id, [])) for item in live if item.row.id in scores]
     return {"lead_id": lead.id, "as_of": when.isoformat(), "model_selection":
-            settings["scoring.model_selection"], "models": models, "reason": choice.reason,
+            settings["scoring.model_selection"], "models": models, "reason": reason,
             "sales_ready": lead.sales_ready}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,8 @@ from leadflow.db import scoring as queries
 from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
-from leadflow.scoring.evaluate import LeadFacts, ModelScore, evaluate
-from leadflow.scoring.selection import select_models
-from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
+from leadflow.scoring.evaluate import LeadFacts, ModelScore
+from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models, score_lead
 from leadflow.services.scoring.facts import FactLoader
 
 CHUNK = 500
@@ -65,8 +64,8 @@ class Rescorer:
     def contacts(self, contact_ids: Iterable[int], account_ids: Iterable[int], cause: str,
                  cause_id: int | None = None) -> Summary:
         """Rescore every lead whose score may depend on these contacts' activity."""
-        ids = queries.leads_touched_by(self.session, self.company.id, contact_ids, account_ids)
-        return self.leads(ids, cause, cause_id)
+        rows = queries.leads_of_people(self.session, self.company.id, contact_ids, account_ids)
+        return self.leads([lead_id for lead_id, *_ in rows], cause, cause_id)
 
     def activity(self, touched: dict[int, tuple[int | None, int]]) -> Summary:
         """Rescore the leads of contacts whose interactions arrived: `{contact: (account,
@@ -108,20 +107,18 @@ class Rescorer:
         self, lead: t.Lead, facts: LeadFacts, stored: dict[tuple[int, int], t.LeadScore],
         adjustments: dict[tuple[int, int], int], cause: str, cause_id: int | None,
     ) -> tuple[int, bool]:
-        models = [live.model for live in self.live]
-        chosen = {m.key for m in select_models(models, facts, self._selection(), self.now,
-                                               schema=self.schema).models}
+        own = {model_id: points for (lead_id, model_id), points in adjustments.items()
+               if lead_id == lead.id}
+        scores, _ = score_lead(self.live, facts, self._selection(), self.now, self.schema, own)
         changed, reached = 0, False
         for live in self.live:
             current = stored.get((lead.id, live.row.id))
-            if live.model.key not in chosen:
+            result = scores.get(live.row.id)
+            if result is None:
                 if current is not None:
                     remove_score(self.session, current, live.version.version, cause, cause_id)
                     changed += 1
                 continue
-            adjustment = adjustments.get((lead.id, live.row.id), 0)
-            result = evaluate(live.model, replace(facts, adjustment=adjustment), self.now,
-                              schema=self.schema)
             changed += store_score(self.session, lead, live, current, result, cause, cause_id)
             reached = reached or result.sales_ready
         newly_ready = reached and not lead.sales_ready
