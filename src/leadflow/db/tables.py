@@ -454,3 +454,168 @@ class ImportTouched(Base):
     company_id: Mapped[int] = company_fk()
     run_key: Mapped[str] = mapped_column(String(64))
     lead_id: Mapped[int] = mapped_column(Integer)
+
+
+# --- Life cycle and opportunities (SPEC §5) ----------------------------------------------------
+
+
+class StageChange(Base):
+    """One move of a lead between life-cycle stages: who did what, when and why."""
+
+    __tablename__ = "lead_stage_changes"
+    __table_args__ = (Index("ix_lead_stage_changes_lead", "company_id", "lead_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(320))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Opportunity(Timestamps, Base):
+    """A sales opportunity, created by converting a lead or upserted by a CRM."""
+
+    __tablename__ = "opportunities"
+    __table_args__ = (Index("ix_opportunities_company_lead", "company_id", "lead_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    name: Mapped[str] = mapped_column(String(300))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    estimated_revenue: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    probability: Mapped[int | None] = mapped_column(Integer)
+    expected_close_date: Mapped[date | None] = mapped_column(SqlDate)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    source: Mapped[str] = mapped_column(String(16), default="promoted")
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class OpportunityExternalId(Base):
+    """The id an outside system (a CRM) knows an opportunity by; unique per system."""
+
+    __tablename__ = "opportunity_external_ids"
+    __table_args__ = (UniqueConstraint("company_id", "system", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True)
+    system: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+
+# --- Assignment (SPEC §4) ---------------------------------------------------------------------
+
+
+class AssignmentRule(Timestamps, Base):
+    """One of a company's ordered assignment rules; the first enabled rule that holds applies."""
+
+    __tablename__ = "assignment_rules"
+    __table_args__ = (UniqueConstraint("company_id", "name"),
+                      Index("ix_assignment_rules_order", "company_id", "position"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    conditions: Mapped[list[Any]] = mapped_column(default=list)
+    # The owner choice: {"user": email} | {"round_robin": [...]} | {"least_loaded": [...]}.
+    assign: Mapped[dict[str, Any] | None] = mapped_column()
+    # Field updates: status, territory, priority.
+    set_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RoundRobinMember(Base):
+    """A user's place in a round-robin pool: its weight and how many leads it has been given.
+    Stored, so that the rotation survives restarts and edits of the pool."""
+
+    __tablename__ = "round_robin_members"
+    __table_args__ = (UniqueConstraint("rule_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    rule_id: Mapped[int] = mapped_column(ForeignKey("assignment_rules.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Assignment(Base):
+    """One run of the assignment rules on a lead: the rule, the owner (None: nobody could take
+    it), the trigger and the time."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_lead", "company_id", "lead_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignment_rules.id", ondelete="SET NULL"))
+    rule_name: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    previous_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    trigger: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Webhooks (SPEC §6.4) ---------------------------------------------------------------------
+
+
+class WebhookSubscription(Timestamps, Base):
+    """A company's CRM endpoint and the event types it wants."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    secret: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one message for one subscription, written in the same transaction as the
+    change it reports; the worker sends it, retrying with the same `webhook-id`."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_subscription", "company_id", "subscription_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookAttempt(Base):
+    """One try at sending a delivery: the delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)

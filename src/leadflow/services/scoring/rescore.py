@@ -14,6 +14,7 @@ from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
 from leadflow.scoring.evaluate import LeadFacts, ModelScore
+from leadflow.services import events
 from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models, score_lead
 from leadflow.services.scoring.facts import FactLoader
 
@@ -173,5 +174,4 @@ def mark_sales_ready(session: Session, lead: t.Lead, settings: dict[str, Any],
     if settings["lifecycle.auto_advance_on_sales_ready"] and lead.stage == "nurture":
         lead.stage = "sales_ready"
         payload["stage"] = {"old": "nurture", "new": "sales_ready"}
-    session.add(t.DomainEvent(company_id=lead.company_id, type="lead.sales_ready",
-                              lead_id=lead.id, payload=payload, created_at=now))
+    events.record(session, lead.company_id, "lead.sales_ready", payload, lead_id=lead.id, at=now)
