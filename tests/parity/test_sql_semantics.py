@@ -36,6 +36,22 @@ class TestWindows:
         assert scores(db, m, world(recycled, interactions=hits)) == [2, 3]
         assert scores(db, m, world(recycled, interactions=hits, recycle_resets=False)) == [3, 3]
 
+    def test_next_change_is_the_first_counted_interaction_to_leave_its_window(
+            self, db: Database) -> None:
+        # 10.5 days + a microsecond ago, in a 15-day window: it expires 4.5 days minus a
+        # microsecond from now, before the 30-day window's oldest (20 days ago → in 10 days).
+        w = world([lead(), lead(contact=1)], contacts=[contact(), contact()],
+                  interactions=[hit(days_ago=20), hit(days_ago=10.5 + MICRO),
+                                hit("email_opened", days_ago=40)])
+        m = model('MODEL "m"\nRULE "A" +1 WHEN EACH EmailClicked WITHIN 30 DAYS\n'
+                  'RULE "B" +1 WHEN AT LEAST 3 EmailClicked WITHIN 15 DAYS\n'
+                  'RULE "C" +1 WHEN NONE EmailOpened WITHIN 60 DAYS')
+        first, second = both(db, m, w)
+        assert first is not None and second is not None
+        expected = AS_OF + timedelta(days=4.5) - timedelta(microseconds=1)
+        assert first[4] == expected
+        assert second[4] is None  # contact 1 has no interaction: nothing can expire
+
     def test_none_holds_without_matching_interactions(self, db: Database) -> None:
         w = world([lead(), lead(contact=1)], contacts=[contact(), contact()],
                   interactions=[hit("email_opened", days_ago=10)])
@@ -193,13 +209,13 @@ class TestScore:
                   'GRADES cold TO 4, warm 5 TO 11, hot FROM 12\n'
                   'RULE "Clicks" +4 LIMIT 4 WHEN EACH EmailClicked\n'
                   'RULE "Opens" -9 WHEN EmailOpened')
-        assert both(db, m, w) == [(12, "hot", True, (4, 0)), (0, "cold", False, (0, 1))]
+        assert both(db, m, w) == [(12, "hot", True, (4, 0), None), (0, "cold", False, (0, 1), None)]
 
     def test_only_the_company_and_the_filtered_leads_are_scored(self, db: Database) -> None:
         w = world([lead(), lead()], interactions=[hit()])
         other = world([lead(), lead(scope="account", account=0)], accounts=[account()],
                       contacts=[contact(account=0)], interactions=[hit(), hit()])
         m = rule("EACH EmailClicked")
-        assert both(db, m, w, neighbour=other) == [(1, None, False, (1,))] * 2
+        assert both(db, m, w, neighbour=other) == [(1, None, False, (1,), None)] * 2
         first = both(db, m, w, lead_filter=lambda written: {written.lead_ids[0]})
-        assert first == [(1, None, False, (1,)), None]
+        assert first == [(1, None, False, (1,), None), None]

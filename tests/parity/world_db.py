@@ -23,7 +23,7 @@ from .strategies_db import CAMPAIGN_KEYS, PROGRAM_KEYS, World
 
 _companies = itertools.count(1)
 Record = dict[str, Any]
-Result = tuple[int, str | None, bool, tuple[int, ...]]
+Result = tuple[int, str | None, bool, tuple[int, ...], datetime | None]
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,13 @@ def _adjustments(rows: list[tuple[int, int]]) -> FromClause | None:
 
 def sql_results(session: Session, model: ScoringModel, sources: SqlSources,
                 schema: Schema) -> dict[int, Result]:
-    """lead id → (score, grade, sales_ready, fires per rule) from the compiled query."""
-    query = compile_model(model, sources, schema, explain=True)
+    """lead id → (score, grade, sales_ready, fires per rule, next change) from the compiled
+    query."""
+    query = compile_model(model, sources, schema, explain=True, next_change=True)
     rows = session.execute(query).mappings().all()
     return {row["lead_id"]: (row["score"], row["grade"], row["sales_ready"],
-                             tuple(row[f"fires_{i}"] for i in range(len(model.rules))))
+                             tuple(row[f"fires_{i}"] for i in range(len(model.rules))),
+                             row["next_change_at"])
             for row in rows}
 
 
@@ -208,5 +210,5 @@ def evaluated_results(model: ScoringModel, facts: dict[int, LeadFacts], as_of: d
         if applies(model, lead_facts, as_of, schema=schema):
             result = evaluate(model, lead_facts, as_of, schema=schema)
             out[lead_id] = (result.score, result.grade, result.sales_ready,
-                            tuple(r.fires for r in result.rules))
+                            tuple(r.fires for r in result.rules), result.next_change_at)
     return out

@@ -40,6 +40,21 @@ def read_model(data: Mapping[str, Any], schema: Schema) -> ScoringModel:
     return model
 
 
+def read_condition(data: object, schema: Schema, path: str
+                   ) -> tuple[Condition, list[ModelError]]:
+    """One condition in its dict shape, used outside a model (assignment rules), with the
+    structural errors found (paths start with `path`)."""
+    reader = _Reader(schema)
+    return reader.condition(data, path, ""), reader.errors
+
+
+def read_expr(data: object, schema: Schema, path: str, entity: str
+              ) -> tuple[Expr, list[ModelError]]:
+    """One `where` expression on `entity` in its dict shape, with the structural errors found."""
+    reader = _Reader(schema)
+    return reader.expr(data, path, "", entity), reader.errors
+
+
 def _is_int(raw: object) -> bool:
     return isinstance(raw, int) and not isinstance(raw, bool)
 

@@ -42,6 +42,7 @@ from leadflow.scoring.sql_behaviour import BehaviourCounts, behaviour_counts
 from leadflow.scoring.sql_exprs import condition_matches
 from leadflow.scoring.sql_paths import Joiner
 from leadflow.scoring.sql_sources import SqlSources
+from leadflow.scoring.sql_time import earliest, plus_days
 from leadflow.scoring.values import to_utc
 
 __all__ = ["SqlSources", "compile_model"]
@@ -55,8 +56,11 @@ def compile_model(
     schema: Schema = BUILTIN_SCHEMA,
     *,
     explain: bool = False,
+    next_change: bool = False,
 ) -> Select[Any]:
-    """One query scoring every lead of `sources.company_id` that `model` applies to."""
+    """One query scoring every lead of `sources.company_id` that `model` applies to; with
+    `next_change`, also `next_change_at`: when the score may next change with time alone (the
+    first counted interaction to leave its `{days}` window), as `evaluate()` gives it."""
     as_of = to_utc(sources.as_of)
     leads = sources.leads
     lead_where: list[ColumnElement[bool]] = [leads.c.company_id == sources.company_id]
@@ -65,7 +69,8 @@ def compile_model(
     if sources.lead_filter is not None:
         lead_where.append(sources.lead_filter)
     conditions = [c for rule in model.rules for c in rule.conditions]
-    counts = behaviour_counts(sources, schema, lead_where, model.lead_scope, conditions, as_of)
+    counts = behaviour_counts(sources, schema, lead_where, model.lead_scope, conditions, as_of,
+                              expiry=next_change)
     fixed = _FixedConditions(sources, schema, model.lead_scope, as_of)
     audience = [fixed.holds(c) for c in model.audience]
     fires = [_rule_fires(rule, fixed, counts).label(f"fires_{i}")
@@ -78,8 +83,10 @@ def compile_model(
         adjustments = _summed(sources.adjustments)
         from_clause = from_clause.outerjoin(adjustments, adjustments.c.lead_id == leads.c.id)
         adjustment = func.coalesce(adjustments.c.adjustment, 0)
+    extra = [_next_change(conditions, counts, leads).label("next_change_at")] if next_change else []
     rule_fires = (
-        select(leads.c.id.label("lead_id"), cast(adjustment, Integer).label("adjustment"), *fires)
+        select(leads.c.id.label("lead_id"), cast(adjustment, Integer).label("adjustment"), *fires,
+               *extra)
         .select_from(from_clause)
         .where(*lead_where, *audience)
         # MATERIALIZED: the score is read several times (clamp, grade, sales-ready); the
@@ -87,7 +94,19 @@ def compile_model(
         .cte("rule_fires")
         .prefix_with("MATERIALIZED")
     )
-    return _scored(model, rule_fires, explain)
+    return _scored(model, rule_fires, explain, next_change)
+
+
+def _next_change(conditions: list[Condition], counts: BehaviourCounts | None,
+                 leads: FromClause) -> Sql:
+    """The earliest moment a counted interaction leaves its `{days}` window (NULL: never)."""
+    expiring = [c for c in dict.fromkeys(conditions) if c.is_behaviour and c.window is not None
+                and c.window.days is not None]
+    if counts is None or not expiring:
+        return type_coerce(null(), leads.c.created_at.type)
+    assert all(c.window is not None and c.window.days is not None for c in expiring)
+    return earliest(*(plus_days(counts.first(c), c.window.days)  # type: ignore[union-attr,arg-type]
+                      for c in expiring))
 
 
 def _summed(adjustments: FromClause) -> FromClause:
@@ -210,15 +229,18 @@ def _grade(model: ScoringModel, score: Sql) -> Sql:
     return case(*whens, else_=null()) if whens else cast(null(), String)
 
 
-def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool) -> Select[Any]:
+def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool, next_change: bool
+            ) -> Select[Any]:
     """Sum, clamp, grade and sales-ready over the per-rule fires."""
     fires = [rule_fires.c[f"fires_{i}"] for i in range(len(model.rules))]
     unbounded: Sql = rule_fires.c.adjustment
     for rule, fired in zip(model.rules, fires, strict=True):
         unbounded = unbounded + literal(rule.points) * fired
+    carried = [rule_fires.c.next_change_at] if next_change else []
     totals = select(
         rule_fires.c.lead_id,
         rule_fires.c.adjustment,
+        *carried,
         *fires,
         cast(unbounded, Integer).label("unbounded"),
     ).subquery("totals")
@@ -231,6 +253,8 @@ def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool) -> Selec
         ready = case((score >= model.sales_ready_score, literal(True)), else_=literal(False))
     columns = [scored.c.lead_id, score, _grade(model, score).label("grade"),
                type_coerce(ready, Boolean).label("sales_ready")]
+    if next_change:
+        columns.append(scored.c.next_change_at)
     if explain:
         columns += [scored.c.adjustment, scored.c.unbounded,
                     *(scored.c[f"fires_{i}"] for i in range(len(model.rules)))]

@@ -16,7 +16,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CTE, FromClause, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    CTE,
+    FromClause,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from leadflow.scoring.model import Condition
@@ -31,8 +43,9 @@ Sql = ColumnElement[Any]
 
 @dataclass(frozen=True)
 class BehaviourCounts:
-    """A CTE with one row per lead that has counted interactions: `lead_id` and one count
-    column per behaviour condition (`names[cond]`)."""
+    """A CTE with one row per lead that has counted interactions: `lead_id`, one count column
+    per behaviour condition (`names[cond]`) and, for conditions with a `{days}` window, the
+    moment of the earliest counted interaction (`<name>_first`): the first to expire."""
 
     table: CTE
     names: dict[Condition, str]
@@ -40,6 +53,15 @@ class BehaviourCounts:
     def count(self, cond: Condition) -> Sql:
         """The count of `cond` for the lead joined on `lead_id` (0 without a row)."""
         return func.coalesce(self.table.c[self.names[cond]], 0)
+
+    def first(self, cond: Condition) -> Sql:
+        """The earliest counted interaction of a `{days}`-window condition (NULL: none)."""
+        return self.table.c[f"{self.names[cond]}_first"]
+
+
+def _expires(cond: Condition) -> bool:
+    """Counts of `cond` change with time alone: its window is a number of days."""
+    return cond.window is not None and cond.window.days is not None
 
 
 def _counting_key(cond: Condition) -> Condition:
@@ -54,16 +76,20 @@ def behaviour_counts(
     lead_scope: str,
     conditions: Sequence[Condition],
     as_of: datetime,
+    expiry: bool = False,
 ) -> BehaviourCounts | None:
-    """Counts of every behaviour condition in `conditions` per lead (None when there are none)."""
+    """Counts of every behaviour condition in `conditions` per lead (None when there are none);
+    with `expiry`, also the earliest counted interaction of each `{days}`-window condition."""
     conditions = list(dict.fromkeys(c for c in conditions if c.is_behaviour))
     if not conditions:
         return None
     names = {c: f"n{i}" for i, c in enumerate(conditions)}
     pairs = _LeadContacts(sources, lead_where, lead_scope)
-    parts = [_from_contact_groups(sources, schema, pairs, conditions, names, as_of)]
+    tracked = {c for c in conditions if expiry and _expires(c)}
+    parts = [_from_contact_groups(sources, schema, pairs, conditions, names, as_of, tracked)]
     if sources.behavior_since is not None:
-        parts.append(_from_own_interactions(sources, schema, pairs, conditions, names, as_of))
+        parts.append(_from_own_interactions(sources, schema, pairs, conditions, names, as_of,
+                                            tracked))
     query = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
     return BehaviourCounts(query.cte("behaviour"), names)
 
@@ -181,9 +207,11 @@ def _from_contact_groups(
     conditions: Sequence[Condition],
     names: dict[Condition, str],
     as_of: datetime,
+    tracked: set[Condition],
 ) -> Any:
     """Counts for leads without a cut-off, from per-contact, per-context groups."""
     keys = list(dict.fromkeys(_counting_key(c) for c in conditions))
+    tracked_keys = {_counting_key(c) for c in tracked}
     by_context = any(c.context == "lead" for c in conditions)
     interactions = sources.interactions.alias("i")
     joiner = Joiner(sources, schema, interactions, keys[0].root, label="i")
@@ -194,6 +222,9 @@ def _from_contact_groups(
                      campaign.c.program_id.label("via_program_id")]
     counts = [func.count().filter(_matches(joiner, interactions, k, schema, as_of)).label(f"k{i}")
               for i, k in enumerate(keys)]
+    counts += [func.min(interactions.c.occurred_at)
+               .filter(_matches(joiner, interactions, k, schema, as_of)).label(f"f{i}")
+               for i, k in enumerate(keys) if k in tracked_keys]
     where = _base_filter(sources, schema, interactions, keys, as_of)
     if sources.lead_filter is not None:
         scored = pairs.query().subquery("scored_contacts")
@@ -207,7 +238,8 @@ def _from_contact_groups(
                            groups.c.program_id, groups.c.via_program_id)
                if by_context else literal(True))
     pair = (select(lc.c.lead_id, context.label("in_context"),
-                   *[groups.c[f"k{i}"] for i in range(len(keys))])
+                   *[groups.c[f"k{i}"] for i in range(len(keys))],
+                   *[groups.c[f"f{i}"] for i, k in enumerate(keys) if k in tracked_keys])
             .select_from(lc.join(groups, groups.c.contact_id == lc.c.contact_id))
             .subquery("pairs"))
     key_index = {k: i for i, k in enumerate(keys)}
@@ -216,6 +248,11 @@ def _from_contact_groups(
         count = pair.c[f"k{key_index[_counting_key(cond)]}"]
         counted = case((pair.c.in_context, count), else_=0) if cond.context == "lead" else count
         columns.append(cast(func.sum(counted), Integer).label(names[cond]))
+        if cond in tracked:
+            first: Sql = pair.c[f"f{key_index[_counting_key(cond)]}"]
+            if cond.context == "lead":
+                first = case((pair.c.in_context, first), else_=null())
+            columns.append(func.min(first).label(f"{names[cond]}_first"))
     return select(pair.c.lead_id, *columns).group_by(pair.c.lead_id)
 
 
@@ -226,6 +263,7 @@ def _from_own_interactions(
     conditions: Sequence[Condition],
     names: dict[Condition, str],
     as_of: datetime,
+    tracked: set[Condition],
 ) -> Any:
     """Counts for leads with a cut-off (`behavior_since`), straight from their interactions."""
     lc = pairs.query(recycled=True).subquery("recycled_contacts")
@@ -242,6 +280,9 @@ def _from_own_interactions(
         if cond.context == "lead":
             match = and_(match, context)
         columns.append(cast(func.count().filter(match), Integer).label(names[cond]))
+        if cond in tracked:
+            columns.append(func.min(interactions.c.occurred_at).filter(match)
+                           .label(f"{names[cond]}_first"))
     where = _base_filter(sources, schema, interactions, conditions, as_of)
     where.append(interactions.c.occurred_at >= lc.c.since)
     return (select(lc.c.lead_id, *columns).select_from(joiner.from_clause).where(*where)

@@ -63,6 +63,23 @@ def model_errors(model: ScoringModel, schema: Schema) -> list[ModelError]:
     return checker.errors
 
 
+def condition_errors(cond: Condition, schema: Schema, path: str, *, fixed_only: bool = True
+                     ) -> list[ModelError]:
+    """Every problem of one condition used outside a model (assignment rules); paths start
+    with `path`."""
+    checker = _Checker(schema)
+    checker.condition(cond, path, "", fixed_only=fixed_only)
+    return checker.errors
+
+
+def expr_errors(expr: Expr, entity: EntitySpec, schema: Schema, path: str) -> list[ModelError]:
+    """Every problem of one `where` expression on `entity` (which may be a synthetic entity,
+    e.g. the scores of a lead); paths start with `path`."""
+    checker = _Checker(schema)
+    checker.expr(expr, entity, 0, path, "")
+    return checker.errors
+
+
 class _Checker:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
