@@ -72,7 +72,8 @@ def test_stop_list_rescore_and_worker(cli: Any, initialised: Path) -> None:
     cli("model", "apply", str(initialised), "--quiet")
     listed = json.loads(cli("model", "list", "--json").stdout)
     assert [(m["key"], m["status"], m["version"]) for m in listed] == [("fit", "live", 1)]
-    assert json.loads(cli("rescore", "--json").stdout) == {"leads": 0, "changed": 0}
+    assert json.loads(cli("rescore", "--json").stdout) == {"leads": 0, "changed": 0,
+                                                          "sales_ready": 0}
     assert cli("worker", "--once").exit_code == 0
     assert cli("model", "stop", "fit").exit_code == 0
     refused = cli("model", "stop", "fit")

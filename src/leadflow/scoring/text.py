@@ -51,7 +51,10 @@ def parse_text(text: str, schema: Schema = BUILTIN_SCHEMA) -> ScoringModel:
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> TextFormError:
     """A TextFormError with position and the hint of the closest known bad example."""
-    label = exc.match_examples(_parser().parse, SYNTAX_HINTS, use_accepts=True)
+    try:
+        label = exc.match_examples(_parser().parse, SYNTAX_HINTS, use_accepts=True)
+    except TypeError:  # lark formats a debug message eagerly and fails on some parser states
+        label = None
     hint = label if isinstance(label, str) else None
     if isinstance(exc, UnexpectedCharacters):
         start = exc.pos_in_stream or 0

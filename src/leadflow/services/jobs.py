@@ -28,24 +28,25 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 def _rescore(session: Session, job: t.Job, progress: Progress | None) -> None:
-    from leadflow.services.scoring.rescore import Rescorer
+    """Every lead in every live model, inside the database (services/scoring/bulk.py)."""
+    from leadflow.services.scoring.bulk import BulkRescorer
 
     company = session.get(t.Company, job.company_id)
     assert company is not None
     total = scoring_queries.count_leads(session, company.id)
     job.total, job.progress = total, 0
-    rescorer = Rescorer(session, company)
-    after, done, changed = 0, 0, 0
-    while True:
-        ids = scoring_queries.lead_ids(session, company.id, after, 2000)
-        if not ids:
-            break
-        summary = rescorer.leads(ids, job.params.get("cause", "rescore"))
-        after, done, changed = ids[-1], done + len(ids), changed + summary.changed
-        job.progress = done
+
+    def advance(models_done: int, models: int) -> None:
+        job.progress = total * models_done // models
         if progress is not None:
-            progress(done, total)
-    job.result = {"leads": done, "changed": changed}
+            progress(job.progress, total)
+
+    summary = BulkRescorer(session, company).run(job.params.get("cause", "rescore"), advance)
+    job.progress = total
+    if progress is not None:
+        progress(total, total)
+    job.result = {"leads": summary.leads, "changed": summary.changed,
+                  "sales_ready": len(summary.sales_ready)}
 
 
 def _import(database: Database, job_id: int, progress: Progress | None) -> None:

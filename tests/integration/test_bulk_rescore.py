@@ -1,0 +1,217 @@
+"""Rescoring a whole company inside the database (publish, `leadflow rescore`) stores exactly
+what rescoring lead by lead stores: scores, grades, sales-ready, next change, ledger."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadflow.db import tables as t
+from leadflow.db.database import Database
+from leadflow.scoring.text import parse_text
+from leadflow.services.scoring import models
+from leadflow.services.scoring.bulk import BulkRescorer
+from leadflow.services.scoring.catalog import company_schema
+from leadflow.services.scoring.rescore import Rescorer
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+ENGAGEMENT = """\
+MODEL "Engagement" KEY 'engagement' SALES READY AT 40
+BOUNDS 0 TO 100
+GRADES cold TO 19, warm 20 TO 39, hot FROM 40
+APPLIES TO CAMPAIGN 'spring', COMPANY
+RULE "Clicks" +5 LIMIT 6
+  WHEN EACH EmailClicked WITHIN 30 DAYS
+RULE "Forms" +15
+  WHEN FormSubmitted WITHIN 90 DAYS
+RULE "Events anywhere" +10
+  WHEN EACH EventAttended WITHIN 365 DAYS CONTEXT ANY
+RULE "Quiet" -10
+  WHEN NONE EmailOpened WITHIN 14 DAYS
+RULE "Big accounts" +20
+  WHEN Account WHERE employees >= 500
+"""
+
+FIT = """\
+MODEL "Fit" KEY 'fit' SCOPE account SALES READY AT 30
+APPLIES TO PROGRAM 'launch'
+RULE "Executives" +15
+  WHEN Contact WHERE job_title IN ('ceo', 'cto')
+RULE "Opens" +2
+  WHEN EACH EmailOpened WITHIN 60 DAYS
+"""
+
+TYPES = ("email_clicked", "email_opened", "form_submitted", "event_attended")
+
+
+def build(session: Session, company: t.Company, seed: int) -> None:
+    """A varied company: contact and account leads in several contexts, recycled leads,
+    manual adjustments and two months of activity, some of it on window boundaries."""
+    rng = random.Random(seed)
+    cid = company.id
+    program = t.Program(company_id=cid, key="launch", name="Launch")
+    session.add(program)
+    session.flush()
+    spring = t.Campaign(company_id=cid, key="spring", name="Spring", program_id=program.id)
+    other = t.Campaign(company_id=cid, key="autumn", name="Autumn")
+    session.add_all([spring, other])
+    accounts = [t.Account(company_id=cid, name=f"A{i}", domain=f"a{i}.test",
+                          employees=rng.choice([None, 50, 500, 5000])) for i in range(8)]
+    session.add_all(accounts)
+    session.flush()
+    contacts = [t.Contact(company_id=cid, email=f"p{i}@a.test",
+                          job_title=rng.choice([None, "ceo", "cto", "engineer"]),
+                          account_id=rng.choice([None, *[a.id for a in accounts]]))
+                for i in range(40)]
+    session.add_all(contacts)
+    session.flush()
+    contexts = [(spring.id, program.id), (other.id, None), (None, program.id), (None, None)]
+    for i in range(60):
+        campaign_id, program_id = rng.choice(contexts)
+        contact = rng.choice(contacts)
+        account_scope = rng.random() < 0.25 and contact.account_id is not None
+        session.add(t.Lead(
+            company_id=cid, name=f"L{i}", scope="account" if account_scope else "contact",
+            contact_id=contact.id, account_id=contact.account_id,
+            campaign_id=campaign_id, program_id=program_id, stage="nurture",
+            recycled_at=NOW - timedelta(days=rng.choice([3, 20])) if rng.random() < 0.15
+            else None,
+        ))
+    for _ in range(600):
+        contact = rng.choice(contacts)
+        campaign_id, program_id = rng.choice(contexts)
+        days = rng.choice([0.5, 1, 7, 14, 29.999, 30, 45, 59, 89, 120, 400])
+        session.add(t.Interaction(
+            company_id=cid, type=rng.choice(TYPES), contact_id=contact.id,
+            account_id=contact.account_id, campaign_id=campaign_id, program_id=program_id,
+            occurred_at=NOW - timedelta(days=days, microseconds=rng.randrange(3)),
+        ))
+    session.flush()
+
+
+def publish(session: Session, company_id: int, text: str) -> t.ScoringModelRow:
+    model = parse_text(text, company_schema(session, company_id))
+    row, _ = models.save(session, company_id, model)
+    models.publish(session, company_id, model.key)
+    return row
+
+
+def adjust(session: Session, company_id: int, model: t.ScoringModelRow, count: int) -> None:
+    lead_ids = session.scalars(select(t.Lead.id).where(t.Lead.company_id == company_id)
+                               .order_by(t.Lead.id).limit(count))
+    session.add_all(t.ScoreAdjustment(company_id=company_id, lead_id=lead_id,
+                                      model_id=model.id, points=25, reason="met at a fair")
+                    for lead_id in lead_ids)
+    session.flush()
+
+
+def stored(session: Session, company_id: int) -> dict[str, Any]:
+    """Everything rescoring writes, in a comparable form (models by key: ids of rows written
+    in a rolled-back transaction differ between runs on PostgreSQL)."""
+    key = {m.id: m.key for m in session.scalars(
+        select(t.ScoringModelRow).where(t.ScoringModelRow.company_id == company_id))}
+    version = {v.id: v.version for v in session.scalars(
+        select(t.ScoringModelVersion).where(t.ScoringModelVersion.company_id == company_id))}
+    scores = {(s.lead_id, key[s.model_id]): (s.score, s.grade, s.sales_ready, s.next_change_at,
+                                             version[s.version_id])
+              for s in session.scalars(select(t.LeadScore)
+                                       .where(t.LeadScore.company_id == company_id))}
+    ledger = sorted(((e.lead_id, key[e.model_id], e.version, e.old_score, e.new_score, e.delta,
+                      e.cause)
+                     for e in session.scalars(select(t.ScoreLedgerEntry)
+                                              .where(t.ScoreLedgerEntry.company_id == company_id))),
+                    key=repr)
+    leads = {lead.id: (lead.sales_ready, lead.sales_ready_at, lead.stage)
+             for lead in session.scalars(select(t.Lead).where(t.Lead.company_id == company_id))}
+    events = sorted((e.type, e.lead_id) for e in session.scalars(
+        select(t.DomainEvent).where(t.DomainEvent.company_id == company_id)))
+    return {"scores": scores, "ledger": ledger, "leads": leads, "events": events}
+
+
+def one_by_one(session: Session, company: t.Company) -> None:
+    ids = list(session.scalars(select(t.Lead.id).where(t.Lead.company_id == company.id)))
+    Rescorer(session, company, NOW).leads(ids, "rescore")
+    session.flush()
+
+
+def in_bulk(session: Session, company: t.Company) -> None:
+    BulkRescorer(session, company, NOW).run("rescore")
+    session.flush()
+
+
+def both_ways(db: Database, company_id: int, prepare: Any) -> tuple[dict[str, Any],
+                                                                      dict[str, Any]]:
+    results = []
+    for rescore in (one_by_one, in_bulk):
+        with db.sessions() as session:
+            company = session.get(t.Company, company_id)
+            assert company is not None
+            prepare(session, company)
+            rescore(session, company)
+            results.append(stored(session, company_id))
+            session.rollback()
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("selection", ["all", "context"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
+    db: Database, seed: int, selection: str
+) -> None:
+    with db.transaction() as session:
+        company = t.Company(key=f"bulk-{seed}", name="Bulk",
+                            settings={"scoring.model_selection": selection})
+        session.add(company)
+        session.flush()
+        company_id = company.id
+        build(session, company, seed)
+
+    def prepare(session: Session, company: t.Company) -> None:
+        engagement = publish(session, company.id, ENGAGEMENT)
+        publish(session, company.id, FIT)
+        adjust(session, company.id, engagement, 5)
+
+    by_lead, bulk = both_ways(db, company_id, prepare)
+    assert bulk == by_lead
+    assert bulk["scores"], "the world should give some scores"
+    assert any(ready for ready, _, _ in bulk["leads"].values()), "and some sales-ready leads"
+
+
+def test_bulk_rescore_updates_and_removes_stored_scores(db: Database) -> None:
+    """Second run: scores already stored, activity added, a lead leaves a model's scope."""
+    with db.transaction() as session:
+        company = t.Company(key="bulk-again", name="Bulk")
+        session.add(company)
+        session.flush()
+        company_id = company.id
+        build(session, company, 7)
+        publish(session, company_id, ENGAGEMENT)
+        publish(session, company_id, FIT)
+        one_by_one(session, company)
+        moved = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
+                                                     t.Lead.scope == "account")).first()
+        assert moved is not None
+        moved_id = moved.id
+
+    def prepare(session: Session, company: t.Company) -> None:
+        lead = session.get(t.Lead, moved_id)
+        assert lead is not None
+        lead.scope = "contact"  # the account-scope model no longer scores it
+        contact = session.scalars(select(t.Contact).where(t.Contact.company_id == company.id)
+                                  ).first()
+        assert contact is not None
+        session.add_all(t.Interaction(company_id=company.id, type="email_clicked",
+                                      contact_id=contact.id, account_id=contact.account_id,
+                                      occurred_at=NOW - timedelta(hours=h)) for h in range(4))
+        session.flush()
+
+    by_lead, bulk = both_ways(db, company_id, prepare)
+    assert bulk == by_lead
+    removals = [e for e in bulk["ledger"] if e[0] == moved_id and e[4] is None]
+    assert removals and removals[-1][-1] == "rescore"
