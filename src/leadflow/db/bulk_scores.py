@@ -152,7 +152,7 @@ def write(session: Session, staged: Table, *, company_id: int, model_id: int,
 
 def _written(session: Session, statement: Any) -> int:
     """Run an INSERT … SELECT; how many rows it wrote."""
-    result = session.execute(statement)
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
     assert isinstance(result, CursorResult)
     return int(result.rowcount or 0)
 
