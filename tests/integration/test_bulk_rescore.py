@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from leadflow.db import tables as t
 from leadflow.db.database import Database
 from leadflow.scoring.text import parse_text
-from leadflow.services.scoring import models
+from leadflow.services.scoring import models, rescore
 from leadflow.services.scoring.bulk import BulkRescorer
 from leadflow.services.scoring.catalog import company_schema
 from leadflow.services.scoring.rescore import Rescorer
@@ -123,15 +123,19 @@ def stored(session: Session, company_id: int) -> dict[str, Any]:
               for s in session.scalars(select(t.LeadScore)
                                        .where(t.LeadScore.company_id == company_id))}
     ledger = sorted(((e.lead_id, key[e.model_id], e.version, e.old_score, e.new_score, e.delta,
-                      e.cause)
+                      e.cause, e.cause_id)
                      for e in session.scalars(select(t.ScoreLedgerEntry)
                                               .where(t.ScoreLedgerEntry.company_id == company_id))),
                     key=repr)
     leads = {lead.id: (lead.sales_ready, lead.sales_ready_at, lead.stage)
              for lead in session.scalars(select(t.Lead).where(t.Lead.company_id == company_id))}
-    events = sorted((e.type, e.lead_id) for e in session.scalars(
-        select(t.DomainEvent).where(t.DomainEvent.company_id == company_id)))
-    return {"scores": scores, "ledger": ledger, "leads": leads, "events": events}
+    events = sorted(((e.type, e.lead_id, e.payload) for e in session.scalars(
+        select(t.DomainEvent).where(t.DomainEvent.company_id == company_id))), key=repr)
+    history = sorted((c.lead_id, c.action, c.from_stage, c.to_stage, c.actor, c.reason, c.at)
+                     for c in session.scalars(select(t.StageChange)
+                                              .where(t.StageChange.company_id == company_id)))
+    return {"scores": scores, "ledger": ledger, "leads": leads, "events": events,
+            "history": history}
 
 
 def one_by_one(session: Session, company: t.Company) -> None:
@@ -148,29 +152,36 @@ def in_bulk(session: Session, company: t.Company) -> None:
 def both_ways(db: Database, company_id: int, prepare: Any) -> tuple[dict[str, Any],
                                                                       dict[str, Any]]:
     results = []
-    for rescore in (one_by_one, in_bulk):
+    for rescore_with in (one_by_one, in_bulk):
         with db.sessions() as session:
             company = session.get(t.Company, company_id)
             assert company is not None
             prepare(session, company)
-            rescore(session, company)
+            rescore_with(session, company)
             results.append(stored(session, company_id))
             session.rollback()
     return results[0], results[1]
 
 
-@pytest.mark.parametrize("selection", ["all", "context"])
+@pytest.mark.parametrize(("selection", "listening"),
+                         [("all", False), ("context", False), ("all", True)])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
-    db: Database, seed: int, selection: str
+    db: Database, seed: int, selection: str, listening: bool
 ) -> None:
+    """`listening`: a webhook wants sales-ready events, so leads are flagged one by one;
+    otherwise set-based. Both store the same."""
     with db.transaction() as session:
-        company = t.Company(key=f"bulk-{seed}", name="Bulk",
+        company = t.Company(key=f"bulk-{seed}-{selection}-{listening}", name="Bulk",
                             settings={"scoring.model_selection": selection})
         session.add(company)
         session.flush()
         company_id = company.id
         build(session, company, seed)
+        if listening:
+            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
+                                              url="https://crm.example/hooks",
+                                              events=["lead.sales_ready"], secret="whsec_x"))
 
     def prepare(session: Session, company: t.Company) -> None:
         engagement = publish(session, company.id, ENGAGEMENT)
@@ -214,4 +225,40 @@ def test_bulk_rescore_updates_and_removes_stored_scores(db: Database) -> None:
     by_lead, bulk = both_ways(db, company_id, prepare)
     assert bulk == by_lead
     removals = [e for e in bulk["ledger"] if e[0] == moved_id and e[4] is None]
-    assert removals and removals[-1][-1] == "rescore"
+    assert removals and removals[-1][6] == "rescore"
+
+
+@pytest.mark.parametrize("selection", ["all", "context"])
+def test_activity_of_many_contacts_is_scored_in_the_database_as_lead_by_lead(
+    db: Database, monkeypatch: pytest.MonkeyPatch, selection: str
+) -> None:
+    """A big batch of interactions rescores its leads with the compiled query; the ledger
+    still names the interaction that caused each change."""
+    with db.transaction() as session:
+        company = t.Company(key=f"bulk-activity-{selection}", name="Bulk",
+                            settings={"scoring.model_selection": selection})
+        session.add(company)
+        session.flush()
+        company_id = company.id
+        build(session, company, 11)
+        publish(session, company_id, ENGAGEMENT)
+        publish(session, company_id, FIT)
+        latest = {}
+        for row in session.scalars(select(t.Interaction)
+                                   .where(t.Interaction.company_id == company_id)
+                                   .order_by(t.Interaction.id)):
+            latest[row.contact_id] = (row.account_id, row.id)
+        touched = dict(list(latest.items())[:25])
+
+    results = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(rescore, "IN_DATABASE_FROM", threshold)
+        with db.sessions() as session:
+            company = session.get(t.Company, company_id)
+            assert company is not None
+            summary = Rescorer(session, company, NOW).activity(touched)
+            session.flush()
+            results.append((summary.leads, summary.changed, stored(session, company_id)))
+            session.rollback()
+    assert results[1] == results[0]
+    assert any(entry[7] is not None for entry in results[1][2]["ledger"])

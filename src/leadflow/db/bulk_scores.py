@@ -80,52 +80,118 @@ def _ids(session: Session, company_id: int, table: Any, keys: list[str]) -> list
                                                        table.key.in_(keys))))
 
 
+# Temporary tables, defined once so that the statements over them are compiled once (SQLAlchemy
+# caches compiled statements by the tables they name).
+_TEMPORARY = MetaData()
+STAGED = Table(
+    "staged_scores", _TEMPORARY,
+    Column("lead_id", Integer, primary_key=True), Column("score", Integer),
+    Column("grade", String(64)), Column("sales_ready", Boolean),
+    Column("next_change_at", UTCDateTime()),
+    prefixes=["TEMPORARY"],
+)
+TOUCHED = Table("touched_leads", _TEMPORARY, Column("lead_id", Integer, primary_key=True),
+                Column("cause_id", Integer), prefixes=["TEMPORARY"])
+
+
 def stage(session: Session, query: Select[Any]) -> Table:
     """Run the compiled query into a temporary table (dropped by `unstage`)."""
-    staged = Table(
-        "staged_scores", MetaData(),
-        Column("lead_id", Integer, primary_key=True), Column("score", Integer),
-        Column("grade", String(64)), Column("sales_ready", Boolean),
-        Column("next_change_at", UTCDateTime()),
-        prefixes=["TEMPORARY"],
-    )
+    staged = STAGED
     connection = session.connection()
     staged.drop(connection, checkfirst=True)
     staged.create(connection)
     columns = ["lead_id", "score", "grade", "sales_ready", "next_change_at"]
     session.execute(insert(staged).from_select(columns, query))
+    _analyze(session, staged)
     return staged
+
+
+def _analyze(session: Session, table: Table) -> None:
+    """PostgreSQL never gathers statistics of temporary tables by itself; without them the
+    planner guesses their size and may pick nested loops over thousands of rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table.name}"))
 
 
 def unstage(session: Session, staged: Table) -> None:
     staged.drop(session.connection())
 
 
-def write(session: Session, staged: Table, *, company_id: int, model_id: int,
-          version_id: int, version: int, cause: str, now: datetime,
-          lead_filter: ColumnElement[bool] | None) -> int:
-    """Make the stored scores of `model_id` those staged: ledger entries for every change,
-    updated and new scores, and scores removed from leads (within `lead_filter`) the model no
-    longer scores. Returns how many leads' scores changed."""
-    scores, ledger, leads = _table(t.LeadScore), _table(t.ScoreLedgerEntry), _table(t.Lead)
+def note_touched(session: Session, causes: dict[int, int | None]) -> Table:
+    """The leads to rescore, each with the id of what caused it (the ledger names it), in a
+    temporary table (dropped by `unstage`)."""
+    touched = TOUCHED
+    connection = session.connection()
+    touched.drop(connection, checkfirst=True)
+    touched.create(connection)
+    if causes:  # Core executemany: the ORM's bulk path costs more than the insert itself
+        connection.execute(insert(touched), [{"lead_id": lead_id, "cause_id": cause_id}
+                                             for lead_id, cause_id in causes.items()])
+    _analyze(session, touched)
+    return touched
+
+
+def score_changes(session: Session, staged: Table, *, company_id: int, model_id: int,
+                  lead_filter: ColumnElement[bool] | None) -> list[tuple[Any, ...]]:
+    """(lead, old score, old grade, new score, new grade) of every score `write` will change
+    or remove (None: no score), for `lead.score_changed`."""
+    scores, leads = _table(t.LeadScore), _table(t.Lead)
     stored = scores.alias("stored")
     on_stored = and_(stored.c.lead_id == staged.c.lead_id, stored.c.model_id == model_id)
-    changed = (
-        select(literal(company_id), staged.c.lead_id, literal(model_id), literal(version),
-               stored.c.score, staged.c.score, staged.c.score - func.coalesce(stored.c.score, 0),
-               literal(cause), null(), literal(now, UTCDateTime()))
-        .select_from(staged.outerjoin(stored, on_stored))
-        .where(or_(stored.c.id.is_(None), stored.c.score != staged.c.score))
-    )
-    count = _written(session, insert(ledger).from_select(LEDGER_COLUMNS, changed))
+    changed = (select(staged.c.lead_id, stored.c.score, stored.c.grade, staged.c.score,
+                      staged.c.grade)
+               .select_from(staged.outerjoin(stored, on_stored))
+               .where(or_(stored.c.id.is_(None), stored.c.score != staged.c.score,
+                          stored.c.grade.is_distinct_from(staged.c.grade))))
+    gone = _gone(scores, leads, staged, company_id, model_id, lead_filter)
+    removed = select(scores.c.lead_id, scores.c.score, scores.c.grade, null(), null()).where(
+        *gone)
+    return [tuple(row) for row in session.execute(changed)] + [
+        tuple(row) for row in session.execute(removed)]
+
+
+def _gone(scores: Table, leads: Table, staged: Table, company_id: int, model_id: int,
+          lead_filter: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """Stored scores of the model on leads (within `lead_filter`) it no longer scores."""
     gone = [scores.c.company_id == company_id, scores.c.model_id == model_id,
             ~exists().where(staged.c.lead_id == scores.c.lead_id)]
     if lead_filter is not None:
         gone.append(scores.c.lead_id.in_(select(leads.c.id).where(
             leads.c.company_id == company_id, lead_filter)))
+    return gone
+
+
+def write(session: Session, staged: Table, *, company_id: int, model_id: int,
+          version_id: int, version: int, cause: str, now: datetime,
+          lead_filter: ColumnElement[bool] | None, causes: Table | None = None) -> int:
+    """Make the stored scores of `model_id` those staged: ledger entries for every change,
+    updated and new scores, and scores removed from leads (within `lead_filter`) the model no
+    longer scores; `causes` (see `note_touched`) gives each lead's cause id. Returns how many
+    leads' scores changed."""
+    scores, ledger, leads = _table(t.LeadScore), _table(t.ScoreLedgerEntry), _table(t.Lead)
+    stored = scores.alias("stored")
+    on_stored = and_(stored.c.lead_id == staged.c.lead_id, stored.c.model_id == model_id)
+    from_changed = staged.outerjoin(stored, on_stored)
+    cause_id: Any = null()
+    if causes is not None:
+        from_changed = from_changed.outerjoin(causes, causes.c.lead_id == staged.c.lead_id)
+        cause_id = causes.c.cause_id
+    changed = (
+        select(literal(company_id), staged.c.lead_id, literal(model_id), literal(version),
+               stored.c.score, staged.c.score, staged.c.score - func.coalesce(stored.c.score, 0),
+               literal(cause), cause_id, literal(now, UTCDateTime()))
+        .select_from(from_changed)
+        .where(or_(stored.c.id.is_(None), stored.c.score != staged.c.score))
+    )
+    count = _written(session, insert(ledger).from_select(LEDGER_COLUMNS, changed))
+    gone = _gone(scores, leads, staged, company_id, model_id, lead_filter)
+    removed_cause: Any = null()
+    if causes is not None:
+        removed_cause = (select(causes.c.cause_id).where(causes.c.lead_id == scores.c.lead_id)
+                         .scalar_subquery())
     removed = select(scores.c.company_id, scores.c.lead_id, scores.c.model_id,
                      literal(version), scores.c.score, null(), -scores.c.score, literal(cause),
-                     null(), literal(now, UTCDateTime())).where(*gone)
+                     removed_cause, literal(now, UTCDateTime())).where(*gone)
     count += _written(session, insert(ledger).from_select(LEDGER_COLUMNS, removed))
     session.execute(scores.delete().where(*gone))
     new_values = {"version_id": version_id, "score": staged.c.score, "grade": staged.c.grade,
@@ -181,3 +247,48 @@ def tune_for_bulk(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def flag_sales_ready(session: Session, company_id: int, lead_ids: list[int], now: datetime,
+                     advance: bool, reason: str, actor: str) -> list[tuple[int, str]]:
+    """Flag these leads sales-ready with a few statements, as `mark_sales_ready` does one by
+    one: the flag and its time, `nurture → sales_ready` when `advance`, the stage history and
+    the `lead.sales_ready` / `lead.stage_changed` events. Returns (lead, old stage)."""
+    leads, history = _table(t.Lead), _table(t.StageChange)
+    events = _table(t.DomainEvent)
+    rows = [(lead_id, stage) for lead_id, stage in session.execute(
+        select(leads.c.id, leads.c.stage).where(
+            leads.c.company_id == company_id, leads.c.id.in_(lead_ids),
+            leads.c.sales_ready.is_(False)))]
+    if not rows:
+        return []
+    flagged = [lead_id for lead_id, _ in rows]
+    promoted = [lead_id for lead_id, stage in rows if advance and stage == "nurture"]
+    session.execute(update(leads).where(leads.c.id.in_(flagged))
+                    .values(sales_ready=True, sales_ready_at=now, updated_at=now))
+    if promoted:
+        session.execute(update(leads).where(leads.c.id.in_(promoted))
+                        .values(stage="sales_ready"))
+    moved = set(promoted)
+    when = now.isoformat()
+    records: list[dict[str, Any]] = []
+    for lead_id, _ in rows:
+        payload: dict[str, Any] = {"lead_id": lead_id, "sales_ready_at": when}
+        if lead_id in moved:
+            payload["stage"] = {"old": "nurture", "new": "sales_ready"}
+        records.append({"company_id": company_id, "type": "lead.sales_ready",
+                        "lead_id": lead_id, "payload": payload, "created_at": now})
+        if lead_id in moved:
+            records.append({"company_id": company_id, "type": "lead.stage_changed",
+                            "lead_id": lead_id, "created_at": now, "payload": {
+                                "lead_id": lead_id, "action": "promote",
+                                "stage": {"old": "nurture", "new": "sales_ready"},
+                                "actor": actor, "reason": reason, "at": when}})
+    connection = session.connection()
+    connection.execute(insert(events), records)
+    if promoted:
+        connection.execute(insert(history), [
+            {"company_id": company_id, "lead_id": lead_id, "action": "promote",
+             "from_stage": "nurture", "to_stage": "sales_ready", "actor": actor,
+             "reason": reason, "at": now} for lead_id in promoted])
+    return rows

@@ -103,7 +103,7 @@ def _next_change(conditions: list[Condition], counts: BehaviourCounts | None,
     expiring = [c for c in dict.fromkeys(conditions) if c.is_behaviour and c.window is not None
                 and c.window.days is not None]
     if counts is None or not expiring:
-        return type_coerce(null(), leads.c.created_at.type)
+        return cast(null(), leads.c.created_at.type)  # a typed NULL: PostgreSQL would say text
     assert all(c.window is not None and c.window.days is not None for c in expiring)
     return earliest(*(plus_days(counts.first(c), c.window.days)  # type: ignore[union-attr,arg-type]
                       for c in expiring))

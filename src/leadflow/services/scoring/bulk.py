@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import Table, and_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from leadflow.db import bulk_scores as db
 from leadflow.db import scoring as queries
@@ -21,10 +23,13 @@ from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
 from leadflow.scoring.sql import compile_model
-from leadflow.services.scoring.catalog import company_schema, live_models
-from leadflow.services.scoring.rescore import Summary, mark_sales_ready
+from leadflow.services import events, stage_changes
+from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
+from leadflow.services.scoring.rescore import AUTO_PROMOTE_REASON, Summary, mark_sales_ready
 
 READY_CHUNK = 1000
+# Webhook events that lead-by-lead flagging produces and the set-based path does not.
+FLAG_EVENTS = ("lead.sales_ready", "lead.stage_changed", "lead.updated")
 
 
 @dataclass
@@ -37,33 +42,86 @@ class BulkRescorer:
 
     def run(self, cause: str, progress: Callable[[int, int], None] | None = None) -> Summary:
         """Rescore every lead in every live model; `progress(models done, models)`."""
+        summary = self._rescore(cause, None, progress)
+        summary.leads = queries.count_leads(self.session, self.company.id)
+        return summary
+
+    def leads(self, causes: dict[int, int | None], cause: str) -> Summary:
+        """Rescore these leads; each maps to the id of what caused it (for the ledger)."""
+        summary = self._rescore(cause, causes, None)
+        summary.leads = len(causes)
+        return summary
+
+    def _rescore(self, cause: str, causes: dict[int, int | None] | None,
+                 progress: Callable[[int, int], None] | None) -> Summary:
         schema = company_schema(self.session, self.company.id)
         live = live_models(self.session, self.company.id, schema)
         settings = effective_settings(self.company.settings)
-        summary = Summary(leads=queries.count_leads(self.session, self.company.id))
+        summary = Summary()
         self.session.flush()
         db.tune_for_bulk(self.session)
+        touched = db.note_touched(self.session, causes) if causes is not None else None
         for done, model in enumerate(live, start=1):
-            lead_filter = (None if settings["scoring.model_selection"] == "all" else
-                           db.context_filter(self.session, self.company.id,
-                                             [(x.kind, x.key) for x in model.model.applies_to]))
+            lead_filter = self._lead_filter(model, touched, settings)
             sources = db.sources(self.company.id, model.row.id, self.now,
                                  bool(settings["lifecycle.recycle_resets_behavior"]), lead_filter)
             staged = db.stage(self.session,
                               compile_model(model.model, sources, schema, next_change=True))
+            self._announce(staged, model, lead_filter)
             summary.changed += db.write(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
                 version_id=model.version.id, version=model.version.version, cause=cause,
-                now=self.now, lead_filter=lead_filter)
+                now=self.now, lead_filter=lead_filter, causes=touched)
             ready = db.newly_sales_ready(self.session, staged, self.company.id)
             db.unstage(self.session, staged)
             self.session.expire_all()  # stored scores changed under the ORM's feet
             self._flag(ready, settings, summary)
             if progress is not None:
                 progress(done, len(live))
+        if touched is not None:
+            db.unstage(self.session, touched)
         return summary
 
+    def _lead_filter(self, model: LiveModel, touched: Table | None,
+                     settings: dict[str, object]) -> ColumnElement[bool] | None:
+        """The leads the model's query scores: the touched ones (or all), and under
+        `scoring.model_selection: context` those of the model's targets."""
+        parts: list[ColumnElement[bool]] = []
+        if touched is not None:
+            parts.append(t.Lead.__table__.c.id.in_(select(touched.c.lead_id)))
+        if settings["scoring.model_selection"] != "all":
+            parts.append(db.context_filter(self.session, self.company.id,
+                                           [(x.kind, x.key) for x in model.model.applies_to]))
+        return and_(*parts) if parts else None
+
+    def _needs_each_lead(self, settings: dict[str, object]) -> bool:
+        return bool(settings.get("assignment.on_sales_ready")) or any(
+            events.wanted(self.session, self.company.id, kind) for kind in FLAG_EVENTS)
+
+    def _announce(self, staged: Table, model: LiveModel,
+                  lead_filter: ColumnElement[bool] | None) -> None:
+        """`lead.score_changed` for every score about to change, when a webhook wants it."""
+        if not events.wanted(self.session, self.company.id, "lead.score_changed"):
+            return
+        for lead_id, old_score, old_grade, new_score, new_grade in db.score_changes(
+                self.session, staged, company_id=self.company.id, model_id=model.row.id,
+                lead_filter=lead_filter):
+            events.score_changed(self.session, self.company.id, lead_id, model.row.id,
+                                 (old_score, old_grade), (new_score, new_grade), self.now)
+
     def _flag(self, lead_ids: list[int], settings: dict[str, object], summary: Summary) -> None:
+        """Flag the leads that reached a threshold. With nobody listening for the changes
+        (webhooks) and no assignment on sales-ready, a few set-based statements do what
+        `mark_sales_ready` does lead by lead."""
+        if not self._needs_each_lead(settings):
+            for start in range(0, len(lead_ids), READY_CHUNK):
+                rows = db.flag_sales_ready(
+                    self.session, self.company.id, lead_ids[start:start + READY_CHUNK],
+                    self.now, bool(settings["lifecycle.auto_advance_on_sales_ready"]),
+                    AUTO_PROMOTE_REASON, stage_changes.SYSTEM)
+                summary.sales_ready += [lead_id for lead_id, _ in rows]
+            self.session.expire_all()
+            return
         for start in range(0, len(lead_ids), READY_CHUNK):
             chunk = lead_ids[start:start + READY_CHUNK]
             for lead in queries.rows_by_id(self.session, self.company.id, t.Lead,
