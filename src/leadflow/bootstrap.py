@@ -4,4 +4,6 @@ triggers that keep scores current. Every entry point (API, CLI, worker) imports 
 from __future__ import annotations
 
 from leadflow.services import interaction_types, record_rules  # noqa: F401
+from leadflow.services.assignment import triggers as _assignment  # noqa: F401
 from leadflow.services.scoring import triggers  # noqa: F401
+from leadflow.services.webhooks import outbox  # noqa: F401  (events become deliveries at commit)

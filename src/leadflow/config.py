@@ -15,3 +15,5 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # Seconds a webhook receiver has to answer (connect, send, each read) before the try fails.
+    webhook_timeout: float = 10.0

@@ -6,9 +6,19 @@ References are given either as `<relation>_id` or by natural key (`campaign`, `c
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from leadflow.domain.naming import is_email, normalise_domain, normalise_email
 
@@ -187,6 +197,32 @@ class LeadIn(Input):
 
     _email = field_validator("contact_email", "owner")(_email)
     _domain = field_validator("account_domain")(_domain)
+
+    # Import rows never hold `stage` (no column maps to a field LeadIn does not have), so the
+    # import's fast row check may skip this validator (services/imports/fastcheck.py).
+    FAST_CHECK_IGNORES: ClassVar[frozenset[str]] = frozenset({"_no_stage"})
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_stage(cls, data: Any, handler: Any) -> Any:
+        # The stage is never written directly (creation starts in nurture): a `stage` gets an
+        # error that says how to change it, reported with the other problems of the input.
+        if not isinstance(data, dict) or "stage" not in data:
+            return handler(data)
+        errors: list[InitErrorDetails] = []
+        try:
+            handler({k: v for k, v in data.items() if k != "stage"})
+        except ValidationError as error:
+            errors = [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"],
+                                       ctx=e.get("ctx", {})) for e in error.errors()]
+        errors.append(InitErrorDetails(type=STAGE_BY_ACTION, loc=("stage",),
+                                       input=data["stage"]))
+        raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+STAGE_BY_ACTION = PydanticCustomError(
+    "stage_by_action", "unknown field: a lead's stage changes only through life-cycle actions,"
+    " POST /api/v1/leads/{id}/actions/{action} (CLI: leadflow leads act ID ACTION)")
 
 
 class CompanyIn(Input):

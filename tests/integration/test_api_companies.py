@@ -20,6 +20,7 @@ DEFAULTS = {
     "leads.creation_scope": "contact",
     "lifecycle.auto_advance_on_sales_ready": True,
     "lifecycle.recycle_resets_behavior": True,
+    "assignment.on_sales_ready": False,
 }
 
 

@@ -133,6 +133,7 @@ class TestSettings:
             "leads.creation_scope": "contact",
             "lifecycle.auto_advance_on_sales_ready": True,
             "lifecycle.recycle_resets_behavior": True,
+            "assignment.on_sales_ready": False,
         }
 
     def test_set_validates_and_stores(self, cli, db: Database, make_client_company) -> None:  # type: ignore[no-untyped-def]

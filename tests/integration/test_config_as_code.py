@@ -245,8 +245,15 @@ programs: [{key: fine, name: Fine}]
 
 BAD_INPUTS = {
     "unknown section": ("progams: []\n", "progams: unknown section; did you mean 'programs'?"),
-    "assignment_rules not yet": ("assignment_rules: []\n", "'assignment_rules' is not supported"),
-    "webhooks not yet": ("webhooks: [{key: crm}]\n", "section 'webhooks' is not supported yet"),
+    "assignment rule naming an unknown user": (
+        "assignment_rules: [{name: r, assign: {user: nobody@newco.test}}]\n",
+        "assignment_rules[0] 'r', assign.user: no user 'nobody@newco.test' in this company"),
+    "webhook with an unknown event type": (
+        "webhooks: [{key: crm, url: 'https://crm.test/h', events: [lead.exploded]}]\n",
+        "webhooks[0] 'crm', events: unknown event type 'lead.exploded'; known event types:"),
+    "webhook that is not http": (
+        "webhooks: [{key: crm, url: 'ftp://crm.test/h', events: [lead.created]}]\n",
+        "webhooks[0] 'crm', url: must be an http:// or https:// URL"),
     "unknown field": ("campaigns: [{key: c, name: C, colour: red}]\n",
                       "campaigns[0] 'c', colour: unknown field"),
     "id reference": ("campaigns: [{key: c, name: C, program_id: 1}]\n",
@@ -322,11 +329,11 @@ class TestBadInput:
     def test_problems_as_json(
         self, cli, db: Database, site, tmp_path: Path  # type: ignore[no-untyped-def]
     ) -> None:
-        result = cli("apply", write(tmp_path, GOOD_PREFIX + "webhooks: []\n"), "--json")
+        result = cli("apply", write(tmp_path, GOOD_PREFIX + "progams: []\n"), "--json")
         assert result.exit_code == 1
         problem = json.loads(result.stderr)
         assert problem["status"] == 422
-        assert problem["errors"][0]["field"] == "webhooks"
+        assert problem["errors"][0]["field"] == "progams"
 
     @pytest.mark.parametrize(("text", "expected"), [
         ("company: acme\nprograms: [\n  - key: a\n", "is not valid YAML: line 3, column 3"),
@@ -423,5 +430,5 @@ def test_the_example_in_the_documentation_applies_cleanly(
     docs = Path(__file__).parents[2] / "docs" / "config-as-code.md"
     example = docs.read_text().split("```yaml\n")[1].split("```")[0]
     plan = plan_of(cli, write(tmp_path, example))
-    assert plan["counts"] == {"create": 14, "update": 1, "unchanged": 0}
+    assert plan["counts"] == {"create": 16, "update": 1, "unchanged": 0}
     assert set(actions(plan_of(cli, "config.yaml")).values()) == {"unchanged"}

@@ -5,7 +5,6 @@ dump round trip, and leads rescored by a publish."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from leadflow.db import tables as t
 from leadflow.db.database import Database
-from leadflow.services import companies, config_as_code
+from leadflow.services import companies
 from tests.integration.api_world import http  # noqa: F401  (the faster app fixture)
 
 MODELS = """\
@@ -85,28 +84,6 @@ def plan_of(cli, *args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.output
     plan: dict[str, Any] = json.loads(result.stdout)
     return plan
-
-
-class _DryRun(Exception):
-    pass
-
-
-@pytest.fixture
-def apply(db: Database) -> Callable[..., dict[str, Any]]:
-    """Apply a file's text through the service, as `leadflow apply --json` does (but faster)."""
-
-    def run(text: str, dry_run: bool = False) -> dict[str, Any]:
-        try:
-            with db.transaction() as session:
-                plan = config_as_code.apply(session, config_as_code.parse(text),
-                                            dry_run=dry_run)
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
-            pass
-        return plan.as_dict()
-
-    return run
 
 
 def changes(plan: dict[str, Any], section: str) -> dict[str, tuple[str, list[str], list[str]]]:

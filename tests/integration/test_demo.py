@@ -21,11 +21,14 @@ from sqlalchemy.orm import Session
 from leadflow.db import tables as t
 from leadflow.db.database import Database, normalise_url
 from leadflow.db.types import utcnow
+from leadflow.domain.lifecycle import check
 from leadflow.services import companies
 from leadflow.services.demo import CLIENT, SITE, load_demo, world
 from leadflow.services.demo.activity import load_activity
 from leadflow.services.demo.context import Demo
 from leadflow.services.demo.scoring import load_scoring
+from leadflow.services.report_filters import ReportFilter
+from leadflow.services.reports import attribution, funnel
 
 MONTH_TYPES = {"email_delivered", "email_opened", "email_clicked", "email_bounced",
                "email_unsubscribed", "website_visited", "form_submitted", "event_registered",
@@ -274,6 +277,73 @@ def test_demo_leads_are_consistent_with_the_lead_rules(loaded: World) -> None:
         assert lead.sales_ready == (lead.sales_ready_at is not None)
 
 
+def test_stage_history_and_opportunities_fit_each_leads_stage(loaded: World) -> None:
+    for key, company in loaded.ids.items():
+        with loaded.database.transaction() as session:
+            leads = list(session.scalars(select(t.Lead).where(t.Lead.company_id == company)))
+            changes: dict[int, list[t.StageChange]] = defaultdict(list)
+            for change in session.scalars(select(t.StageChange).where(
+                    t.StageChange.company_id == company).order_by(t.StageChange.id)):
+                changes[change.lead_id].append(change)
+            deals: dict[int, list[t.Opportunity]] = defaultdict(list)
+            for deal in session.scalars(select(t.Opportunity).where(
+                    t.Opportunity.company_id == company)):
+                deals[deal.lead_id or 0].append(deal)
+            crm = _count(session, t.OpportunityExternalId,
+                         t.OpportunityExternalId.company_id == company)
+        actions: Counter[str] = Counter()
+        for lead in leads:
+            path = changes.get(lead.id, [])
+            assert path or (lead.stage == "nurture" and lead.recycled_at is None), lead.id
+            stage = "nurture"
+            for change in path:  # each step allowed by the machine, from where the last ended
+                assert change.from_stage == stage
+                assert check(stage, change.action, change.reason).target == change.to_stage
+                assert _aware(change.at) <= loaded.now
+                stage = change.to_stage
+                actions[change.action] += 1
+            assert stage == lead.stage
+            assert [_aware(c.at) for c in path] == sorted(_aware(c.at) for c in path)
+            converted = any(c.action == "convert" for c in path)
+            assert len(deals.get(lead.id, [])) == int(converted)
+            if lead.stage in ("opportunity", "won"):
+                assert converted
+            for deal in deals.get(lead.id, []):
+                assert deal.status == ("open" if lead.stage == "opportunity" else lead.stage)
+                assert (deal.closed_at is None) == (deal.status == "open")
+                assert deal.estimated_revenue and deal.currency and len(deal.currency) == 3
+                assert deal.probability is not None and deal.expected_close_date is not None
+                assert (deal.contact_id, deal.account_id) == (lead.contact_id, lead.account_id)
+        assert set(actions) == {"promote", "accept", "reject", "recycle", "qualify", "convert",
+                                "win", "lose", "disqualify"} or key == "site"
+        if key == "northwind":
+            assert crm > 0  # leads imported from Salesforce: their opportunities' ids there
+
+
+def test_the_reports_show_a_working_funnel_and_initiatives_that_sell(loaded: World) -> None:
+    company = loaded.ids["northwind"]
+    everything = ReportFilter()
+    with loaded.database.transaction() as session:
+        stages = funnel(session, company, everything, now=loaded.now)
+        by_campaign = attribution(session, company, "campaign", everything)
+        by_page = attribution(session, company, "landing_page", everything)
+        leads = _count(session, t.Lead, t.Lead.company_id == company)
+    assert stages.total == leads
+    assert all(stage.leads > 0 for stage in stages.stages)
+    assert all(move.rate is not None and 0 < move.rate <= 1 for move in stages.conversions)
+    for time in stages.time_in_stage:  # every open stage has been left by some lead
+        assert time.stays > 0 and time.avg_hours and time.median_hours, time
+    won = {s.stage: s.leads for s in stages.stages}["won"]
+    for report in (by_campaign, by_page):
+        totals = report.totals
+        assert (totals.leads, totals.won) == (leads, won)
+        assert totals.leads == sum(i.leads for i in report.items) + report.unattributed.leads
+        assert totals.revenue and all(r.amount > 0 for r in totals.revenue)
+    paying = [i for i in by_campaign.items if i.won > 0 and i.revenue]
+    assert len(paying) >= 2
+    assert any(i.leads > 0 for i in by_page.items)  # forms of the month created leads
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -400,3 +470,43 @@ def test_same_seed_gives_the_same_world(tmp_path: Path) -> None:
     first = _snapshot(f"sqlite:///{tmp_path / 'a.db'}", 7)
     assert first == _snapshot(f"sqlite:///{tmp_path / 'b.db'}", 7)
     assert first != _snapshot(f"sqlite:///{tmp_path / 'c.db'}", 8)
+
+
+def test_assignment_rules_route_the_new_and_sales_ready_leads(loaded: World) -> None:
+    company = loaded.ids["northwind"]
+    with loaded.database.transaction() as session:
+        rules = list(session.scalars(select(t.AssignmentRule.name).where(
+            t.AssignmentRule.company_id == company).order_by(t.AssignmentRule.position)))
+        history = session.execute(
+            select(t.Assignment.lead_id, t.Assignment.rule_name, t.Assignment.owner_id,
+                   t.Assignment.changes)
+            .where(t.Assignment.company_id == company)).all()
+        owners = dict(session.execute(select(t.Lead.id, t.Lead.owner_id).where(
+            t.Lead.company_id == company)).all())
+        users = dict(session.execute(select(t.User.email, t.User.id).where(
+            t.User.company_id == company)).all())
+        new = list(session.scalars(select(t.Lead.id).where(
+            t.Lead.company_id == company, t.Lead.open_key.is_not(None))))
+    assert rules == ["Hot leads to a senior rep", "West coast", "North America east", "Europe",
+                     "Everyone else"]
+    assigned = [row for row in history if row.changes["result"] == "assigned"]
+    assert len(assigned) > 20
+    assert {"West coast", "North America east", "Europe"} <= {r.rule_name for r in assigned}
+    for row in assigned:
+        assert owners[row.lead_id] == row.owner_id
+    # Diego is unavailable: the east round robin skips him.
+    assert users["diego.garcia@northwindtraders.com"] not in {r.owner_id for r in assigned}
+    routed = {row.lead_id for row in history}
+    assert all(owners[lead] is not None or lead in routed for lead in new)
+
+
+def test_each_company_has_a_disabled_crm_webhook_and_no_queued_message(loaded: World) -> None:
+    with loaded.database.transaction() as session:
+        hooks = session.execute(select(t.WebhookSubscription.company_id,
+                                       t.WebhookSubscription.key, t.WebhookSubscription.enabled,
+                                       t.WebhookSubscription.url)).all()
+        queued = _count(session, t.WebhookDelivery)
+    assert sorted((company, key, enabled) for company, key, enabled, _ in hooks) == sorted(
+        (company, "crm", False) for company in loaded.ids.values())
+    assert all(url.startswith("https://") and ".example/" in url for *_, url in hooks)
+    assert queued == 0

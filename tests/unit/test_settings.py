@@ -17,6 +17,7 @@ def test_defaults_are_the_documented_ones() -> None:
         "leads.creation_scope": "contact",
         "lifecycle.auto_advance_on_sales_ready": True,
         "lifecycle.recycle_resets_behavior": True,
+        "assignment.on_sales_ready": False,
     }
 
 

@@ -9,7 +9,12 @@ from pydantic import BaseModel
 
 import leadflow.bootstrap  # noqa: F401  (registers record checks and scoring triggers)
 from leadflow import __version__
+from leadflow.api import assignment as assignment_routes
 from leadflow.api import companies, exports, imports, interactions, problems, records, scoring
+from leadflow.api import lifecycle as lifecycle_routes
+from leadflow.api import opportunities as opportunity_routes
+from leadflow.api import reports as report_routes
+from leadflow.api import webhooks as webhook_routes
 from leadflow.api.deps import ActorDep
 from leadflow.db.database import Database
 from leadflow.integrations import forms, segment, sendgrid, tracking
@@ -53,6 +58,11 @@ def create_app(database: Database) -> FastAPI:
     api.include_router(scoring.router)
     api.include_router(imports.router)
     api.include_router(exports.router)
+    api.include_router(assignment_routes.router)
+    api.include_router(report_routes.router)
+    api.include_router(lifecycle_routes.router)
+    api.include_router(opportunity_routes.router)
+    api.include_router(webhook_routes.router)
 
     @api.get("/me", tags=["auth"], summary="Who this key is and which company it acts on")
     def me(actor: ActorDep) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`leadflow leads …`: list leads with filters, and show one lead."""
+"""`leadflow leads …`: list leads with filters, show one lead, and take life-cycle actions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -20,11 +21,15 @@ from leadflow.cli.common import (
     print_json,
     unit_of_work,
 )
-from leadflow.services import records
+from leadflow.domain.lifecycle import ACTIONS
+from leadflow.errors import FieldError, ValidationFailed
+from leadflow.opportunity_schemas import ActionIn
+from leadflow.services import lifecycle, records
 from leadflow.services.leads_view import LeadFilter, lead_detail, list_leads
 from leadflow.services.records import MAX_LIMIT
 from leadflow.services.resources import LEADS
 from leadflow.services.scoring.explain import explain as explain_scores
+from leadflow.services.timeline import timeline as lead_timeline
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -109,6 +114,69 @@ def show(
         console.print(_fields("Account", account))
 
 
+# Where the action body's fields come from on the command line, for error messages.
+ACT_OPTIONS = {"reason": "--reason", "opportunity.name": "--opportunity-name",
+               "opportunity.estimated_revenue": "--revenue", "opportunity.currency": "--currency",
+               "opportunity.probability": "--probability",
+               "opportunity.expected_close_date": "--close-date"}
+
+
+@app.command("act")
+@friendly
+def act(
+    lead_id: str = typer.Argument(..., metavar="ID", help="Id of the lead."),
+    action: str = typer.Argument(..., metavar="ACTION", help=", ".join(ACTIONS) + "."),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why (required to reject, recycle and disqualify)."),
+    opportunity_name: str | None = typer.Option(
+        None, "--opportunity-name", help="convert: the opportunity's name (default: the lead's)."),
+    revenue: float | None = typer.Option(None, "--revenue", help="convert: estimated revenue."),
+    currency: str | None = typer.Option(None, "--currency", help="convert: ISO 4217, e.g. EUR."),
+    probability: int | None = typer.Option(
+        None, "--probability", help="convert: chance of winning, 0-100."),
+    close_date: str | None = typer.Option(
+        None, "--close-date", help="convert: expected close date, YYYY-MM-DD."),
+    company_key: str | None = CompanyOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Take a life-cycle action on a lead: promote, accept, reject, recycle, qualify, convert,
+    win, lose or disqualify."""
+    details = {name: value for name, value in (
+        ("name", opportunity_name), ("estimated_revenue", revenue), ("currency", currency),
+        ("probability", probability), ("expected_close_date", close_date)) if value is not None}
+    body = _action_body(reason, details)
+    with unit_of_work() as session:
+        home = company(session, company_key)
+        lead = records.get(session, home.id, LEADS, lead_id)
+        outcome = lifecycle.act(session, home, lead, action, "cli", reason=body.reason,
+                                opportunity=body.opportunity)
+        answer = lifecycle.describe(session, home, outcome)
+    if as_json:
+        print_json(answer)
+        return
+    change, made = answer["stage_change"], answer["opportunity"]
+    console.print(f"Lead {lead_id}: {change['from_stage']} -> {change['to_stage']}"
+                  f" ({change['action']})", markup=False, highlight=False)
+    if answer["lead"]["stage"] != change["to_stage"]:
+        console.print(f"Its score still reaches the sales-ready threshold: it is"
+                      f" {answer['lead']['stage']} again.", markup=False, highlight=False)
+    if made is not None:
+        console.print(f"Opportunity {made['id']} '{made['name']}': {made['status']}",
+                      markup=False, highlight=False)
+
+
+def _action_body(reason: str | None, details: dict[str, Any]) -> ActionIn:
+    try:
+        return ActionIn.model_validate({"reason": reason, "opportunity": details or None})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = ".".join(str(p) for p in item["loc"])
+            message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append(FieldError(ACT_OPTIONS.get(loc, loc), message))
+        raise ValidationFailed("Invalid action", errors=problems) from error
+
+
 def _print_explanation(explained: dict[str, Any]) -> None:
     """Per model: score, grade and threshold; per rule: fires, points, contribution."""
     console.print(f"Lead {explained['lead_id']} as of {explained['as_of']}", markup=False)
@@ -127,6 +195,33 @@ def _print_explanation(explained: dict[str, Any]) -> None:
         if model["adjustment"]:
             table.add_row("manual adjustments", "", "", str(model["adjustment"]), "")
         console.print(table)
+
+
+@app.command("timeline")
+@friendly
+def timeline(
+    lead_id: str = typer.Argument(..., metavar="ID", help="Id of the lead."),
+    limit: int = typer.Option(50, "--limit", help=f"Most entries to show (1-{MAX_LIMIT})."),
+    cursor: str | None = typer.Option(
+        None, "--cursor", help="Continue with older entries (a previous next_cursor)."),
+    company_key: str | None = CompanyOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Everything that happened to a lead, newest first: interactions, score changes, stage
+    changes, assignments, events and opportunities."""
+    with unit_of_work() as session:
+        home = company(session, company_key)
+        found = lead_timeline(session, home.id, lead_id, limit=limit, cursor=cursor)
+    if as_json:
+        print_json(found.model_dump(mode="json"))
+        return
+    table = Table("When (UTC)", "Kind", "What", title=f"Timeline of lead {found.lead_id}",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for item in found.items:
+        table.add_row(item.at.strftime("%Y-%m-%d %H:%M"), item.kind, Text(item.summary))
+    console.print(table)
+    if found.next_cursor:
+        console.print(f"Older entries follow: add --cursor {found.next_cursor}", highlight=False)
 
 
 def _list_table(company_key: str, items: list[dict[str, Any]]) -> Table:

@@ -387,7 +387,8 @@ class DomainEvent(Base):
     as the change; webhooks deliver from here."""
 
     __tablename__ = "domain_events"
-    __table_args__ = (Index("ix_domain_events_company_time", "company_id", "id"),)
+    __table_args__ = (Index("ix_domain_events_company_time", "company_id", "id"),
+                      Index("ix_domain_events_lead", "company_id", "lead_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = company_fk()
     type: Mapped[str] = mapped_column(String(64))
@@ -523,15 +524,17 @@ class AssignmentRule(Timestamps, Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     conditions: Mapped[list[Any]] = mapped_column(default=list)
-    # The owner choice: {"user": email} | {"round_robin": [...]} | {"least_loaded": [...]}.
+    # The owner choice, users by id (shown by email): {"kind": "user" | "round_robin" |
+    # "least_loaded", "users": [{"id": 3, "weight": 1}, ...]}; None: the rule only sets fields.
     assign: Mapped[dict[str, Any] | None] = mapped_column()
     # Field updates: status, territory, priority.
     set_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RoundRobinMember(Base):
-    """A user's place in a round-robin pool: its weight and how many leads it has been given.
-    Stored, so that the rotation survives restarts and edits of the pool."""
+    """A user's place in a round-robin pool: its weight and `served`, the leads it was given
+    plus the turns it missed (domain/rotation.py). Stored, so that the rotation survives
+    restarts and edits of the pool."""
 
     __tablename__ = "round_robin_members"
     __table_args__ = (UniqueConstraint("rule_id", "user_id"),)

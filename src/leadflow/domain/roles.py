@@ -7,11 +7,12 @@ USER_ROLES = ("admin", "marketer", "sales", "viewer")
 
 MARKETING = frozenset(
     {"programs", "campaigns", "landing-pages", "events", "emails", "custom-fields",
-     "interaction-types", "contacts", "accounts", "leads", "imports", "scoring-models"}
+     "interaction-types", "contacts", "accounts", "leads", "opportunities", "imports",
+     "scoring-models", "assignment-rules"}
 )
 _WRITES: dict[str, frozenset[str]] = {
     "marketer": MARKETING,
-    "sales": frozenset({"contacts", "accounts", "leads"}),
+    "sales": frozenset({"contacts", "accounts", "leads", "opportunities"}),
     "viewer": frozenset(),
     "ingest": frozenset(),
 }

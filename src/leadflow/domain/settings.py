@@ -14,6 +14,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 FLAGS: tuple[str, ...] = (
     "lifecycle.auto_advance_on_sales_ready",
     "lifecycle.recycle_resets_behavior",
+    "assignment.on_sales_ready",
 )
 DEFAULTS: dict[str, Any] = {
     "scoring.model_selection": "all",
@@ -21,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "leads.creation_scope": "contact",
     "lifecycle.auto_advance_on_sales_ready": True,
     "lifecycle.recycle_resets_behavior": True,
+    # Run the assignment rules again when a lead without an owner becomes sales-ready.
+    "assignment.on_sales_ready": False,
 }
 
 

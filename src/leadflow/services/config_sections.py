@@ -27,8 +27,10 @@ from leadflow.schemas import Input, partial
 from leadflow.services import companies, custom_fields, records
 from leadflow.services import interaction_types as _interaction_types  # noqa: F401 - its checks
 from leadflow.services import resources as r
+from leadflow.services.config_assignment import apply_rules, dump_rules
 from leadflow.services.config_plan import Action, Applying, Where, a
 from leadflow.services.config_scoring import apply_models, dump_models
+from leadflow.services.webhooks.config import apply_webhooks, dump_webhooks
 
 ApplyFn = Callable[[Applying, Any, Where], None]
 DumpFn = Callable[[Session, Company], Any]
@@ -257,8 +259,11 @@ SECTIONS: tuple[Section, ...] = (
     # Last: models are checked against custom fields and interaction types, and may name
     # campaigns and programs in `applies_to`.
     Section("scoring_models", apply_models, dump_models),
+    # After users and models, which rules name; the order of the file is the order of the rules.
+    Section("assignment_rules", apply_rules, dump_rules),
+    Section("webhooks", apply_webhooks, dump_webhooks),
 )
 BY_NAME = {section.name: section for section in SECTIONS}
 
 # Sections of SPEC §6.5 that later work adds; a file using them is refused, never half-applied.
-NOT_YET: tuple[str, ...] = ("assignment_rules", "webhooks")
+NOT_YET: tuple[str, ...] = ()

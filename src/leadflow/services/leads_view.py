@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from leadflow.domain.lifecycle import STAGES
 from leadflow.errors import ValidationFailed
 from leadflow.services import records
 from leadflow.services.resources import ACCOUNTS, CAMPAIGNS, CONTACTS, LEADS, USERS, Resource
 
-# The life-cycle stages of SPEC §5, in order. Kept here until a life-cycle module owns them.
-STAGES = ("nurture", "sales_ready", "accepted", "qualified", "opportunity", "won", "lost")
 CONTACT_SUMMARY = ("id", "email", "first_name", "last_name", "job_title", "phone", "city",
                    "state", "country", "account_domain")
 ACCOUNT_SUMMARY = ("id", "name", "domain", "industry", "employees", "annual_revenue", "city",

@@ -92,8 +92,18 @@ def create(
     values = _prepare(session, company_id, resource, values, None, set(type(data).model_fields))
     row = resource.table(**values)
     Repository(session, company_id, resource.table).add(row)
+    session.info.setdefault(_CREATED, set()).add((resource.path, row.id))  # type: ignore[attr-defined]
     _saved(session, company_id, resource, row)
     return row
+
+
+_CREATED = "leadflow.records.created"
+
+
+def created_now(session: Session, resource: Resource, row: Any) -> bool:
+    """Whether `row` was created (not changed) by `create` in this session's transaction, so
+    after-save work can tell a creation from a later save."""
+    return (resource.path, row.id) in session.info.get(_CREATED, set())
 
 
 def update(session: Session, company_id: int, resource: Resource, row: Any, data: Input) -> Any:

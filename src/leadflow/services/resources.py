@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from leadflow import schemas
 from leadflow.db import tables as t
 from leadflow.interaction_type_schemas import InteractionTypeIn
+from leadflow.opportunity_schemas import OpportunityIn
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,16 @@ INTERACTIONS = Resource(
         Reference("event", "event_id", t.Event, "key", "event"),
     ),
     search=("type", "url", "link"), unique=(), hidden=("fingerprint",),
+)
+
+# Opportunities have routes of their own (api/opportunities.py: every change is an event, and a
+# closed opportunity closes its lead), built on the generic record services.
+OPPORTUNITIES = Resource(
+    "opportunities", "opportunity", t.Opportunity, OpportunityIn,
+    references=(
+        Reference("lead_external_id", "lead_id", t.Lead, "external_id", "lead"),
+        Reference("contact_email", "contact_id", t.Contact, "email", "contact"),
+        Reference("account_domain", "account_id", t.Account, "domain", "account"),
+    ),
+    search=("name",),
 )

@@ -18,6 +18,7 @@ from leadflow.db.database import Database
 from leadflow.db.types import utcnow
 from leadflow.services import jobs
 from leadflow.services.scoring.rescore import Rescorer
+from leadflow.services.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger("leadflow.worker")
 BATCH = 1000
@@ -29,10 +30,12 @@ class Tick:
 
     jobs: int = 0
     rescored: int = 0
+    webhooks: int = 0  # deliveries tried
 
 
 def tick(database: Database, now: datetime | None = None) -> Tick:
-    """One pass: run pending jobs, then rescore leads whose next change has come."""
+    """One pass: run pending jobs, rescore leads whose next change has come, then send the
+    webhook deliveries that are due (those the first two steps made included)."""
     done = Tick()
     with database.transaction() as session:
         jobs.requeue_stale(session)  # jobs a dead worker left `running` resume
@@ -45,6 +48,7 @@ def tick(database: Database, now: datetime | None = None) -> Tick:
         company_ids = queries.companies_with_due_scores(session, moment)
     for company_id in company_ids:
         done.rescored += _expire_windows(database, company_id, moment)
+    done.webhooks = webhook_delivery.deliver_due(database, now)
     return done
 
 
@@ -78,8 +82,9 @@ def run(database: Database, interval: float = 5.0, stop: threading.Event | None 
     while not stop.is_set():
         try:
             result = tick(database)
-            if result.jobs or result.rescored:
-                log.info("ran %s jobs, rescored %s leads", result.jobs, result.rescored)
+            if result.jobs or result.rescored or result.webhooks:
+                log.info("ran %s jobs, rescored %s leads, tried %s webhooks", result.jobs,
+                         result.rescored, result.webhooks)
         except Exception:  # keep the worker alive through passing database errors
             log.exception("worker pass failed")
         stop.wait(interval)

@@ -28,11 +28,14 @@ from leadflow.errors import ValidationFailed
 from leadflow.schemas import CompanyIn
 from leadflow.services import companies
 from leadflow.services.demo.activity import load_activity
+from leadflow.services.demo.assignment import load_assignment
 from leadflow.services.demo.catalog import AGENCY, NORTHWIND, load_catalog
 from leadflow.services.demo.context import CompanySpec, Demo
 from leadflow.services.demo.leads import load_leads
+from leadflow.services.demo.lifecycle import load_lifecycle
 from leadflow.services.demo.people import load_people
 from leadflow.services.demo.scoring import load_scoring
+from leadflow.services.demo.webhooks import load_webhooks
 
 DEFAULT_SEED = 7
 
@@ -54,8 +57,11 @@ STEPS: list[tuple[str, Step]] = [
     ("catalog", load_catalog),
     ("people", load_people),
     ("leads", load_leads),
+    ("lifecycle", load_lifecycle),
     ("activity", load_activity),
     ("scoring", load_scoring),
+    ("assignment", load_assignment),
+    ("webhooks", load_webhooks),
 ]
 
 COUNTED: dict[str, type[t.Base]] = {

@@ -10,6 +10,7 @@ from typing import Any
 
 from leadflow.db import imports as db
 from leadflow.db import tables as t
+from leadflow.services.imports import followup
 from leadflow.services.imports.batch import Chunk, Record, existing, save
 from leadflow.services.imports.contacts import Contacts
 from leadflow.services.imports.rows import ParsedRow, RowError
@@ -77,6 +78,7 @@ class Leads:
         save(self.chunk.session, self.chunk.company_id, t.Lead, records, DEFAULTS,
              self.chunk.now)
         self.chunk.keep("leads", records, self.new)
+        followup.leads_updated(self.chunk.session, self.chunk.company_id, records)
 
 
 def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:

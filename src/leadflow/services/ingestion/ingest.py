@@ -59,6 +59,9 @@ class Ingestor:
     types: TypeCatalog | None = None
     rescore: bool = True
     touched: dict[int, tuple[int | None, int]] = field(default_factory=dict)
+    # Leads this ingestor generated, given to the assignment rules once rescored (ingestors
+    # that never rescore leave them to their caller: imports assign in imports.followup).
+    created_leads: list[int] = field(default_factory=list)
 
     def one(self, data: InteractionIn) -> Outcome:
         """Ingest one interaction; affected scores are current when this returns."""
@@ -68,13 +71,19 @@ class Ingestor:
 
     def rescore_touched(self) -> None:
         """Rescore the leads of every contact whose activity arrived (SPEC §2.5: before the
-        ingest call returns)."""
-        if not self.rescore or not self.touched:
+        ingest call returns), then run the assignment rules over the leads created (§4)."""
+        if not self.rescore:
             return
-        from leadflow.services.scoring.rescore import Rescorer
+        if self.touched:
+            from leadflow.services.scoring.rescore import Rescorer
 
-        touched, self.touched = self.touched, {}
-        Rescorer(self.session, self.company).activity(touched)
+            touched, self.touched = self.touched, {}
+            Rescorer(self.session, self.company).activity(touched)
+        if self.created_leads:  # after rescoring: score conditions see the new scores
+            from leadflow.services.assignment import assign_leads
+
+            created, self.created_leads = self.created_leads, []
+            assign_leads(self.session, self.company, created, "created")
 
     def type_catalog(self) -> TypeCatalog:
         """The company's interaction types, loaded once per ingestor."""
@@ -215,6 +224,8 @@ class Ingestor:
         result = generation.generate(self.session, self.company.id, self.company.settings, row,
                                      contact)
         outcome.lead_id, outcome.lead_created = result.lead.id, result.created
+        if result.created:
+            self.created_leads.append(result.lead.id)
 
     def _add_to_lead(self, lead_id: int, row: Interaction) -> int:
         """People may add lead interactions to a lead by hand."""

@@ -14,11 +14,15 @@ from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
 from leadflow.scoring.evaluate import LeadFacts, ModelScore
-from leadflow.services import events
+from leadflow.services import events, stage_changes
 from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models, score_lead
 from leadflow.services.scoring.facts import FactLoader
 
 CHUNK = 500
+# From this many leads on, scoring runs inside the database (services/scoring/bulk.py): one
+# compiled query per model instead of the evaluator lead by lead. Both store the same results.
+IN_DATABASE_FROM = 200
+AUTO_PROMOTE_REASON = "reached the sales-ready score"
 
 
 @dataclass
@@ -55,6 +59,15 @@ class Rescorer:
         ids = sorted(set(lead_ids))
         if not self.live and not queries.scores_of(self.session, self.company.id, ids[:1]):
             return summary  # nothing scores these leads: nothing can change
+        if self.live and len(ids) >= IN_DATABASE_FROM:
+            from leadflow.services.scoring.bulk import BulkRescorer  # it builds on this module
+
+            causes = cause_ids or {}
+            summary = BulkRescorer(self.session, self.company, self.now).leads(
+                {lead_id: causes.get(lead_id, cause_id) for lead_id in ids}, cause)
+            if progress is not None:
+                progress(len(ids))
+            return summary
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             self._chunk(chunk, cause, cause_id, summary, cause_ids or {})
@@ -137,6 +150,7 @@ def store_score(
 ) -> int:
     """Write `result` as the lead's score in the model; a changed score goes to the ledger."""
     old = current.score if current is not None else None
+    old_grade = current.grade if current is not None else None
     if current is None:
         current = t.LeadScore(company_id=lead.company_id, lead_id=lead.id, model_id=live.row.id)
         session.add(current)
@@ -144,6 +158,8 @@ def store_score(
     current.score, current.grade = result.score, result.grade
     current.sales_ready, current.next_change_at = result.sales_ready, result.next_change_at
     current.computed_at = result.as_of
+    events.score_changed(session, lead.company_id, lead.id, live.row.id, (old, old_grade),
+                         (result.score, result.grade), result.as_of)
     if old == result.score:
         return 0
     session.add(t.ScoreLedgerEntry(
@@ -163,15 +179,28 @@ def remove_score(
         version=version, old_score=current.score, new_score=None, delta=-current.score,
         cause=cause, cause_id=cause_id, at=utcnow(),
     ))
+    events.score_changed(session, current.company_id, current.lead_id, current.model_id,
+                         (current.score, current.grade), (None, None))
     session.delete(current)
 
 
 def mark_sales_ready(session: Session, lead: t.Lead, settings: dict[str, Any],
                      now: datetime) -> None:
-    """Flag the lead sales-ready once, emit `lead.sales_ready`, and maybe advance its stage."""
+    """Flag the lead sales-ready once, emit `lead.sales_ready`, and maybe advance its stage
+    (a `promote` by `system` in the lead's stage history)."""
     lead.sales_ready, lead.sales_ready_at = True, now
     payload: dict[str, Any] = {"lead_id": lead.id, "sales_ready_at": now.isoformat()}
-    if settings["lifecycle.auto_advance_on_sales_ready"] and lead.stage == "nurture":
+    advance = bool(settings["lifecycle.auto_advance_on_sales_ready"]) and lead.stage == "nurture"
+    if advance:
         lead.stage = "sales_ready"
         payload["stage"] = {"old": "nurture", "new": "sales_ready"}
     events.record(session, lead.company_id, "lead.sales_ready", payload, lead_id=lead.id, at=now)
+    if advance:
+        stage_changes.record(session, lead, "promote", "nurture", stage_changes.SYSTEM,
+                             AUTO_PROMOTE_REASON, now)
+    if settings.get("assignment.on_sales_ready") and lead.owner_id is None:
+        from leadflow.services.assignment import assign_leads  # assignment reads scores
+
+        company = session.get(t.Company, lead.company_id)
+        assert company is not None
+        assign_leads(session, company, [lead.id], "sales_ready")
