@@ -1,19 +1,24 @@
 """Full rescore benchmark (SPEC §7): N leads, 20·N interactions, the 10-rule `BENCH_MODEL`,
-on PostgreSQL. Reports the compiled query, the hand-written query (bench/handwritten.py) and
-the whole bulk rescore as publishing runs it (query + writing scores and ledger).
+on PostgreSQL (the target) or SQLite (reported). Reports the compiled query, the hand-written
+query (bench/handwritten.py) and the whole bulk rescore as publishing runs it (query + writing
+scores, ledger and sales-ready flags).
 
     python -m bench.scoring_bench --leads 1000000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python -m bench.scoring_bench --leads 100000      # a fresh SQLite file
 
 The database must be empty (the benchmark migrates it and writes one company); the world is
-generated inside PostgreSQL with generate_series, so building 20 M interactions takes minutes.
+generated inside the database (generate_series, or a recursive CTE on SQLite), so building
+20 M interactions takes minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -33,40 +38,59 @@ TYPES = ["email_clicked", "email_opened", "email_opened", "email_opened", "websi
          "website_visited", "form_submitted", "event_attended", "email_delivered",
          "email_unsubscribed"]
 
-WORLD_SQL = [
-    # accounts: one for ten leads
-    """INSERT INTO accounts (company_id, name, domain, employees, custom, created_at, updated_at)
-       SELECT :c, 'Account ' || g, 'a' || g || '.test', (g * 37) % 2000, '{}', :t, :t
-       FROM generate_series(1, :accounts) g""",
-    # contacts: one per lead, each in an account
-    """INSERT INTO contacts (company_id, email, job_title, country, account_id, custom,
-                            created_at, updated_at)
-       SELECT :c, 'p' || g || '@a.test',
-              (ARRAY['ceo', 'cto', 'engineer', 'analyst', 'vp sales', NULL])[1 + g % 6],
-              (ARRAY['us', 'fr', 'gb', 'de', 'ca'])[1 + g % 5],
-              :first_account + (g % :accounts), '{}', :t, :t
-       FROM generate_series(0, :leads - 1) g""",
-    # leads: one per contact; one in ten of account scope, one in fifty recycled
-    """INSERT INTO leads (company_id, name, scope, contact_id, account_id, campaign_id,
-                         program_id, priority, stage, sales_ready, source, custom, recycled_at,
-                         created_at, updated_at)
-       SELECT :c, 'Lead ' || g, CASE WHEN g % 10 = 0 THEN 'account' ELSE 'contact' END,
-              :first_contact + g, :first_account + (g % :accounts),
-              CASE WHEN g % 3 = 0 THEN :campaign END, CASE WHEN g % 3 = 1 THEN :program END,
-              (ARRAY['low', 'normal', 'high', 'urgent'])[1 + g % 4], 'nurture', false, 'import',
-              '{}', CASE WHEN g % 50 = 0 THEN :t - interval '20 days' END, :t, :t
-       FROM generate_series(0, :leads - 1) g""",
-    # interactions: twenty per lead over the last year
-    """INSERT INTO interactions (company_id, type, occurred_at, received_at, source, contact_id,
-                                account_id, campaign_id, url, attributes)
-       SELECT :c, (CAST(:types AS text[]))[1 + (g * 7919) % 10],
-              :t - ((g * 104729) % 31536000) * interval '1 second', :t, 'api',
-              :first_contact + (g % :leads), :first_account + ((g % :leads) % :accounts),
-              CASE WHEN g % 2 = 0 THEN :campaign END,
-              'https://acme.test/' || CASE WHEN g % 5 = 0 THEN 'pricing' ELSE 'blog' END,
-              '{}'
-       FROM generate_series(CAST(0 AS bigint), :interactions - 1) g""",
-]
+def _pick(values: list[str | None], index: str) -> str:
+    """SQL choosing values[index % len(values)] (both databases)."""
+    whens = " ".join(f"WHEN {i} THEN {'NULL' if v is None else repr(v)}"
+                     for i, v in enumerate(values))
+    return f"(CASE ({index}) % {len(values)} {whens} END)"
+
+
+def _world_sql(dialect: str) -> list[tuple[str, str]]:
+    """The statements that build the world; `{n}` is the row number 0…count-1 of each."""
+    if dialect == "postgresql":
+        rows = "FROM generate_series(CAST(0 AS bigint), {count} - 1) AS g(n)"
+        prefix = ""
+        moment = ":t - ((n * 104729) % 31536000) * interval '1 second'"
+    else:  # SQLite: a recursive CTE counts; moments are text 'YYYY-MM-DD HH:MM:SS.ffffff'
+        rows = "FROM g"
+        prefix = ("WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g "
+                  "WHERE n < {count} - 1) ")
+        moment = ("strftime('%Y-%m-%d %H:%M:%S', :t, '-' || ((n * 104729) % 31536000) "
+                  "|| ' seconds') || '.000000'")
+    titles = _pick(["ceo", "cto", "engineer", "analyst", "vp sales", None], "n")
+    countries = _pick(["us", "fr", "gb", "de", "ca"], "n")
+    priorities = _pick(["low", "normal", "high", "urgent"], "n")
+    types = _pick(list(TYPES), "n * 7919")
+    recycled = ("CASE WHEN n % 50 = 0 THEN " + (":t - interval '20 days'" if dialect ==
+                "postgresql" else "strftime('%Y-%m-%d %H:%M:%S', :t, '-20 days') || '.000000'")
+                + " END")
+    statements = [
+        ("accounts", ":accounts",
+         "INSERT INTO accounts (company_id, name, domain, employees, custom, created_at, "
+         "updated_at) {prefix}SELECT :c, 'Account ' || n, 'a' || n || '.test', "
+         "(n * 37) % 2000, '{{}}', :t, :t {rows}"),
+        ("contacts", ":leads",
+         "INSERT INTO contacts (company_id, email, job_title, country, account_id, custom, "
+         f"created_at, updated_at) {{prefix}}SELECT :c, 'p' || n || '@a.test', {titles}, "
+         f"{countries}, :first_account + (n % :accounts), '{{{{}}}}', :t, :t {{rows}}"),
+        ("leads", ":leads",
+         "INSERT INTO leads (company_id, name, scope, contact_id, account_id, campaign_id, "
+         "program_id, priority, stage, sales_ready, source, custom, recycled_at, created_at, "
+         "updated_at) {prefix}SELECT :c, 'Lead ' || n, CASE WHEN n % 10 = 0 THEN 'account' "
+         "ELSE 'contact' END, :first_contact + n, :first_account + (n % :accounts), "
+         "CASE WHEN n % 3 = 0 THEN :campaign END, CASE WHEN n % 3 = 1 THEN :program END, "
+         f"{priorities}, 'nurture', false, 'import', '{{{{}}}}', {recycled}, :t, :t {{rows}}"),
+        ("interactions", ":interactions",
+         "INSERT INTO interactions (company_id, type, occurred_at, received_at, source, "
+         "contact_id, account_id, campaign_id, url, attributes) "
+         f"{{prefix}}SELECT :c, {types}, {moment}, :t, 'api', :first_contact + (n % :leads), "
+         ":first_account + ((n % :leads) % :accounts), CASE WHEN n % 2 = 0 THEN :campaign END, "
+         "'https://acme.test/' || CASE WHEN n % 5 = 0 THEN 'pricing' ELSE 'blog' END, "
+         "'{{}}' {rows}"),
+    ]
+    return [(name, statement.format(prefix=prefix.format(count=count),
+                                    rows=rows.format(count=count)))
+            for name, count, statement in statements]
 
 
 def build_world(database: Database, leads: int) -> int:
@@ -82,21 +106,24 @@ def build_world(database: Database, leads: int) -> int:
                               program_id=program.id)
         session.add(campaign)
         session.flush()
+        moment: Any = AS_OF if database.dialect == "postgresql" else "2026-11-22 12:00:00"
         params: dict[str, Any] = {
-            "c": company.id, "t": AS_OF, "leads": leads, "accounts": max(1, leads // 10),
+            "c": company.id, "t": moment, "leads": leads, "accounts": max(1, leads // 10),
             "interactions": leads * 20, "campaign": campaign.id, "program": program.id,
-            "types": TYPES,
         }
         company_id = company.id
-    for statement in WORLD_SQL:
+    for name, statement in _world_sql(database.dialect):
         with database.transaction() as session:
             params["first_account"] = _first(session, t.Account, company_id)
             params["first_contact"] = _first(session, t.Contact, company_id)
             started = time.perf_counter()
             session.execute(text(statement), params)
-            print(f"  {statement.split()[2]}: {time.perf_counter() - started:.1f} s")
+            print(f"  {name}: {time.perf_counter() - started:.1f} s")
+    # As after any bulk load: statistics, and (PostgreSQL) the visibility map, so that
+    # autovacuum does not start on the new rows in the middle of a measurement.
     with database.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("VACUUM ANALYZE" if database.dialect == "postgresql" else "ANALYZE"))
     return company_id
 
 
@@ -117,8 +144,6 @@ def timed(label: str, work: Any, runs: int) -> float:
 
 def run(url: str, leads: int, runs: int) -> dict[str, float]:
     database = Database(url)
-    if database.dialect != "postgresql":
-        raise SystemExit("the scoring benchmark runs on PostgreSQL (SPEC §7)")
     database.migrate()
     print(f"== building {leads:,} leads and {leads * 20:,} interactions")
     company_id = build_world(database, leads)
@@ -134,8 +159,9 @@ def run(url: str, leads: int, runs: int) -> dict[str, float]:
     def handwritten() -> None:
         with database.transaction() as session:
             bulk_scores.tune_for_bulk(session)
-            query = f"SELECT count(*) FROM ({handwritten_sql('postgresql')}) AS q"
-            session.execute(text(query), handwritten_params(company_id, AS_OF, "postgresql"))
+            dialect = database.dialect
+            query = f"SELECT count(*) FROM ({handwritten_sql(dialect)}) AS q"
+            session.execute(text(query), handwritten_params(company_id, AS_OF, dialect))
 
     results = {"compiled": timed("compiled query", compiled, runs),
                "handwritten": timed("hand-written query", handwritten, runs)}
@@ -158,11 +184,13 @@ def run(url: str, leads: int, runs: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database (default: a fresh SQLite file)")
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    run(args.database_url, args.leads, args.runs)
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scoring.db'}"
+    run(url, args.leads, args.runs)
 
 
 if __name__ == "__main__":
