@@ -88,6 +88,7 @@ STAGED = Table(
     Column("lead_id", Integer, primary_key=True), Column("score", Integer),
     Column("grade", String(64)), Column("sales_ready", Boolean),
     Column("next_change_at", UTCDateTime()),
+    Column("fresh", Boolean),  # the lead has no stored score in the model yet
     prefixes=["TEMPORARY"],
 )
 TOUCHED = Table("touched_leads", _TEMPORARY, Column("lead_id", Integer, primary_key=True),
@@ -104,6 +105,14 @@ def stage(session: Session, query: Select[Any]) -> Table:
     session.execute(insert(staged).from_select(columns, query))
     _analyze(session, staged)
     return staged
+
+
+def analyze_scores(session: Session) -> None:
+    """PostgreSQL: fresh statistics of the stored scores before a rescore of every lead (a
+    publish may just have written a million of them; with stale statistics the planner takes
+    the table for empty and scans it once per lead)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE lead_scores"))
 
 
 def _analyze(session: Session, table: Table) -> None:
@@ -184,6 +193,10 @@ def write(session: Session, staged: Table, *, company_id: int, model_id: int,
         .where(or_(stored.c.id.is_(None), stored.c.score != staged.c.score))
     )
     count = _written(session, insert(ledger).from_select(LEDGER_COLUMNS, changed))
+    # Which leads have no stored score yet, noted before lead_scores changes: an INSERT into
+    # lead_scores that itself looked for rows of lead_scores would rescan the rows it writes.
+    session.execute(update(staged).values(fresh=~exists().where(
+        scores.c.lead_id == staged.c.lead_id, scores.c.model_id == model_id)))
     gone = _gone(scores, leads, staged, company_id, model_id, lead_filter)
     removed_cause: Any = null()
     if causes is not None:
@@ -200,15 +213,15 @@ def write(session: Session, staged: Table, *, company_id: int, model_id: int,
                     if name != "version_id"), scores.c.version_id != version_id)
     session.execute(
         update(scores)
-        .where(scores.c.lead_id == staged.c.lead_id, scores.c.model_id == model_id, differs)
+        .where(scores.c.lead_id == staged.c.lead_id, scores.c.model_id == model_id,
+               staged.c.fresh.is_(False), differs)
         .values(**new_values, computed_at=now)
     )
     fresh = (
         select(literal(company_id), staged.c.lead_id, literal(model_id), literal(version_id),
                staged.c.score, staged.c.grade, staged.c.sales_ready, staged.c.next_change_at,
                literal(now, UTCDateTime()))
-        .where(~exists().where(stored.c.lead_id == staged.c.lead_id,
-                               stored.c.model_id == model_id))
+        .where(staged.c.fresh.is_(True))
     )
     session.execute(insert(scores).from_select(
         ["company_id", "lead_id", "model_id", "version_id", "score", "grade", "sales_ready",

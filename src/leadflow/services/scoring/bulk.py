@@ -62,6 +62,8 @@ class BulkRescorer:
         db.tune_for_bulk(self.session)
         touched = db.note_touched(self.session, causes) if causes is not None else None
         for done, model in enumerate(live, start=1):
+            if touched is None:
+                db.analyze_scores(self.session)
             lead_filter = self._lead_filter(model, touched, settings)
             sources = db.sources(self.company.id, model.row.id, self.now,
                                  bool(settings["lifecycle.recycle_resets_behavior"]), lead_filter)
