@@ -174,3 +174,10 @@ def apply(db: Database) -> Callable[..., dict[str, Any]]:
         return plan.as_dict()
 
     return run
+
+
+@pytest.fixture
+def ingest(site: Tenant, make_key: Any) -> Tenant:
+    """An API key of the site company with role `ingest` (it may only send data)."""
+    key: Tenant = make_key(site.company, "ingest")
+    return key

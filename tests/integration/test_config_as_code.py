@@ -13,6 +13,7 @@ from sqlalchemy import select
 from leadflow.db import tables as t
 from leadflow.db.database import Database
 from leadflow.services import companies
+from tests.integration.config_files import rows_of, write
 
 FULL = """\
 company: acme
@@ -47,19 +48,7 @@ TABLES = (t.Company, t.CustomField, t.User, t.Program, t.Campaign, t.LandingPage
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every configuration row with every column, updated_at included."""
-    with db.transaction() as session:
-        return {
-            table.__tablename__: sorted(
-                tuple(repr(getattr(row, c.name)) for c in table.__table__.columns)
-                for row in session.scalars(select(table))
-            )
-            for table in TABLES
-        }
-
-
-def write(tmp_path: Path, text: str, name: str = "config.yaml") -> str:
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    return name
+    return rows_of(db, TABLES)
 
 
 def apply_ok(cli, *args: str) -> str:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from leadflow.db import tables as t
 from leadflow.db.database import Database
 from leadflow.services import companies
 from tests.integration.api_world import http  # noqa: F401  (the faster app fixture)
+from tests.integration.config_files import rows_of, write
 
 MODELS = """\
 scoring_models:
@@ -64,19 +65,7 @@ TABLES = (t.InteractionType, t.ScoringModelRow, t.ScoringModelVersion, t.LeadSco
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the tables apply may touch, every column included."""
-    with db.transaction() as session:
-        return {
-            table.__tablename__: sorted(
-                tuple(repr(getattr(row, c.name)) for c in table.__table__.columns)
-                for row in session.scalars(select(table))
-            )
-            for table in TABLES
-        }
-
-
-def write(tmp_path: Path, text: str, name: str = "config.yaml") -> str:
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    return name
+    return rows_of(db, TABLES)
 
 
 def plan_of(cli, *args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

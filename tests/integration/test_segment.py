@@ -21,12 +21,9 @@ from segment.analytics.request import APIError
 from leadflow.api.app import create_app
 from leadflow.db.database import Database
 from tests.conftest import Tenant
+from tests.integration.basic_auth import basic
 
 INTERACTIONS = "/api/v1/interactions"
-
-
-def basic(key: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
 
 
 @pytest.fixture
@@ -41,12 +38,6 @@ def world(api: TestClient) -> TestClient:
     ]:
         assert api.post(f"/api/v1/{path}", json=body).status_code == 201
     return api
-
-
-@pytest.fixture
-def ingest(site: Tenant, make_key: Any) -> Tenant:
-    key: Tenant = make_key(site.company, "ingest")
-    return key
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from leadflow.api.app import create_app
 from leadflow.db.database import Database
 from tests.conftest import Tenant
+from tests.integration.basic_auth import basic
 
 URL = "/hooks/sendgrid"
 SMTP_ID = "<14c5d75ce93.dfd.64b469@ismtpd-555>"
@@ -45,16 +45,6 @@ REFERENCE_POST = [
     documented("group_resubscribe", useragent="Mozilla/4.0", ip="255.255.255.255",
                url="http://www.sendgrid.com/", asm_group_id=10),
 ]
-
-
-def basic(key: str, password: str = "") -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{password}".encode()).decode()}
-
-
-@pytest.fixture
-def ingest(site: Tenant, make_key: Any) -> Tenant:
-    key: Tenant = make_key(site.company, "ingest")
-    return key
 
 
 @pytest.fixture

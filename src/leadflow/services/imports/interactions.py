@@ -20,10 +20,16 @@ from sqlalchemy.orm import Session
 from leadflow.db import imports as db
 from leadflow.db import tables as t
 from leadflow.errors import ValidationFailed
-from leadflow.services import custom_fields
 from leadflow.services.imports.columns import ATTRIBUTE_PREFIX, ColumnMap
 from leadflow.services.imports.ordering import Keyed
-from leadflow.services.imports.rows import RowError, pick, reason, shown, too_wide
+from leadflow.services.imports.rows import (
+    RowError,
+    coerce_custom,
+    pick,
+    reason,
+    shown,
+    too_wide,
+)
 from leadflow.services.ingestion.ingest import Ingestor
 from leadflow.services.ingestion.inputs import InteractionIn
 from leadflow.services.ingestion.types import TypeCatalog
@@ -92,7 +98,7 @@ class InteractionParser:
             if "type" in body:
                 self._check_attributes(line, body["type"], attributes, sources, errors)
         form: dict[str, Any] = {k: raw[k] for k in FORM_FIELDS if k in raw}
-        custom = self._custom(line, custom_raw, sources, errors)
+        custom = coerce_custom(self.definitions, line, custom_raw, sources, errors)
         if custom:
             form["custom"] = custom
         if form:
@@ -108,18 +114,6 @@ class InteractionParser:
                 name = problem.loc.removeprefix("attributes.")
                 errors.append(RowError(line, sources.get(ATTRIBUTE_PREFIX + name, name),
                                        problem.message, shown(attributes.get(name))))
-
-    def _custom(self, line: int, raw: dict[str, str], sources: dict[str, str],
-                errors: list[RowError]) -> dict[str, Any]:
-        custom: dict[str, Any] = {}
-        for key, text in raw.items():
-            definition = self.definitions[key]
-            try:
-                custom[key] = custom_fields.coerce(definition, text)
-            except (TypeError, ValueError) as error:
-                errors.append(RowError(line, sources[key], f"not a valid {definition.type}:"
-                                       f" {error}", shown(text)))
-        return custom
 
     def _column(self, loc: tuple[Any, ...] | list[Any], sources: dict[str, str]) -> str:
         """The CSV header of the field at `loc` of an interaction body."""

@@ -74,7 +74,8 @@ class RowParser:
         raw, custom_raw, sources = self.picker.pick(cells)
         errors: list[RowError] = []
         values = self._validate(line, raw, sources, errors)
-        custom = self._coerce_custom(line, custom_raw, sources, errors) if custom_raw else {}
+        custom = (coerce_custom(self.definitions, line, custom_raw, sources, errors)
+                  if custom_raw else {})
         if errors:
             return errors
         row = ParsedRow(line, values, custom, sources)
@@ -104,19 +105,6 @@ class RowParser:
                                        shown(account_name)))
             values["account_name"] = account_name
         return values
-
-    def _coerce_custom(
-        self, line: int, raw: dict[str, str], sources: dict[str, str], errors: list[RowError]
-    ) -> dict[str, Any]:
-        custom: dict[str, Any] = {}
-        for key, text in raw.items():
-            definition = self.definitions[key]
-            try:
-                custom[key] = custom_fields.coerce(definition, text)
-            except (TypeError, ValueError) as error:
-                errors.append(RowError(line, sources[key], f"not a valid {definition.type}:"
-                                       f" {error}", shown(text)))
-        return custom
 
     def _missing_key(self, row: ParsedRow) -> RowError | None:
         """A row that names no record it could match or create."""
@@ -178,3 +166,17 @@ def shown(value: Any) -> str:
         return ""
     text = str(value)
     return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + "…"
+
+
+def coerce_custom(definitions: dict[str, Any], line: int, raw: dict[str, str],
+                  sources: dict[str, str], errors: list[RowError]) -> dict[str, Any]:
+    """A row's custom field values by their definitions; bad ones become row errors."""
+    custom: dict[str, Any] = {}
+    for key, text in raw.items():
+        definition = definitions[key]
+        try:
+            custom[key] = custom_fields.coerce(definition, text)
+        except (TypeError, ValueError) as error:
+            errors.append(RowError(line, sources[key], f"not a valid {definition.type}:"
+                                   f" {error}", shown(text)))
+    return custom

@@ -22,6 +22,7 @@ from leadflow.db import scoring as queries
 from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
+from leadflow.scoring.schema import Schema
 from leadflow.scoring.sql import compile_model
 from leadflow.services import events, stage_changes
 from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
@@ -39,6 +40,13 @@ class BulkRescorer:
     session: Session
     company: t.Company
     now: datetime = field(default_factory=utcnow)
+    # The company's schema and live models, when the caller has just read them (Rescorer).
+    catalog: tuple[Schema, list[LiveModel]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            schema = company_schema(self.session, self.company.id)
+            self.catalog = (schema, live_models(self.session, self.company.id, schema))
 
     def run(self, cause: str, progress: Callable[[int, int], None] | None = None) -> Summary:
         """Rescore every lead in every live model; `progress(models done, models)`."""
@@ -54,8 +62,8 @@ class BulkRescorer:
 
     def _rescore(self, cause: str, causes: dict[int, int | None] | None,
                  progress: Callable[[int, int], None] | None) -> Summary:
-        schema = company_schema(self.session, self.company.id)
-        live = live_models(self.session, self.company.id, schema)
+        assert self.catalog is not None
+        schema, live = self.catalog
         settings = effective_settings(self.company.settings)
         summary = Summary()
         self.session.flush()
@@ -115,6 +123,8 @@ class BulkRescorer:
         """Flag the leads that reached a threshold. With nobody listening for the changes
         (webhooks) and no assignment on sales-ready, a few set-based statements do what
         `mark_sales_ready` does lead by lead."""
+        if not lead_ids:
+            return
         if not self._needs_each_lead(settings):
             for start in range(0, len(lead_ids), READY_CHUNK):
                 rows = db.flag_sales_ready(

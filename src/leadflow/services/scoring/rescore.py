@@ -63,7 +63,8 @@ class Rescorer:
             from leadflow.services.scoring.bulk import BulkRescorer  # it builds on this module
 
             causes = cause_ids or {}
-            summary = BulkRescorer(self.session, self.company, self.now).leads(
+            bulk = BulkRescorer(self.session, self.company, self.now, (self.schema, self.live))
+            summary = bulk.leads(
                 {lead_id: causes.get(lead_id, cause_id) for lead_id in ids}, cause)
             if progress is not None:
                 progress(len(ids))
