@@ -157,19 +157,28 @@ def _base_filter(
     sources: SqlSources, schema: Schema, interactions: FromClause,
     conditions: Sequence[Condition], as_of: datetime,
 ) -> list[ColumnElement[bool]]:
-    """Interactions that could count at all: this company, known types, not after as_of."""
+    """Interactions that could count at all: this company, not after as_of, of a type some
+    condition counts and, for a type whose every condition has a window, not before the
+    earliest of those windows (most of a year of history is outside a 30-day window: those
+    rows are dropped by the scan instead of reaching the aggregate)."""
     occurred = interactions.c.occurred_at
-    types = sorted({_type_key(schema, c) for c in conditions})
-    where: list[ColumnElement[bool]] = [
+    starts: dict[str, list[datetime | None]] = {}
+    for cond in conditions:
+        starts.setdefault(_type_key(schema, cond), []).append(_window_start(cond, as_of))
+    unbounded = sorted(key for key, moments in starts.items() if None in moments)
+    by_type: list[ColumnElement[bool]] = []
+    if unbounded:
+        by_type.append(interactions.c.type.in_(unbounded))
+    for key in sorted(starts.keys() - set(unbounded)):
+        earliest = min(s for s in starts[key] if s is not None)
+        by_type.append(and_(interactions.c.type == key,
+                            occurred >= literal(earliest, occurred.type)))
+    return [
         interactions.c.company_id == sources.company_id,
         interactions.c.contact_id.is_not(None),
-        interactions.c.type.in_(types),
+        or_(*by_type),
         occurred <= literal(as_of, occurred.type),
     ]
-    starts = [_window_start(c, as_of) for c in conditions]
-    if all(s is not None for s in starts):  # every condition has a window: skip older rows
-        where.append(occurred >= literal(min(s for s in starts if s is not None), occurred.type))
-    return where
 
 
 def _window_start(cond: Condition, as_of: datetime) -> datetime | None:
@@ -216,11 +225,11 @@ def _from_contact_groups(
     interactions = sources.interactions.alias("i")
     joiner = Joiner(sources, schema, interactions, keys[0].root, label="i")
     group_by: list[Sql] = [interactions.c.contact_id]
-    if by_context:
-        campaign, _ = joiner.reach(("i", "campaign"))
-        group_by += [interactions.c.campaign_id, interactions.c.program_id,
-                     campaign.c.program_id.label("via_program_id")]
-    counts = [func.count().filter(_matches(joiner, interactions, k, schema, as_of)).label(f"k{i}")
+    if by_context:  # the campaign's program is looked up per group below, not per row
+        group_by += [interactions.c.campaign_id, interactions.c.program_id]
+    # INTEGER counts: summed per lead below, a sum of BIGINT would be NUMERIC (slow, wide).
+    counts = [cast(func.count().filter(_matches(joiner, interactions, k, schema, as_of)),
+                   Integer).label(f"k{i}")
               for i, k in enumerate(keys)]
     counts += [func.min(interactions.c.occurred_at)
                .filter(_matches(joiner, interactions, k, schema, as_of)).label(f"f{i}")
@@ -234,13 +243,17 @@ def _from_contact_groups(
     groups = (select(*group_by, *counts).select_from(joiner.from_clause).where(*where)
               .group_by(*group_by).cte("contact_groups").prefix_with("MATERIALIZED"))
     lc = pairs.query(recycled=False).subquery("lead_contacts")
-    context = (_in_context(lc.c.campaign_id, lc.c.program_id, groups.c.campaign_id,
-                           groups.c.program_id, groups.c.via_program_id)
-               if by_context else literal(True))
+    pair_from = lc.join(groups, groups.c.contact_id == lc.c.contact_id)
+    context: Sql = literal(True)
+    if by_context:
+        via = sources.campaigns.alias("via_campaign")
+        pair_from = pair_from.outerjoin(via, via.c.id == groups.c.campaign_id)
+        context = _in_context(lc.c.campaign_id, lc.c.program_id, groups.c.campaign_id,
+                              groups.c.program_id, via.c.program_id)
     pair = (select(lc.c.lead_id, context.label("in_context"),
                    *[groups.c[f"k{i}"] for i in range(len(keys))],
                    *[groups.c[f"f{i}"] for i, k in enumerate(keys) if k in tracked_keys])
-            .select_from(lc.join(groups, groups.c.contact_id == lc.c.contact_id))
+            .select_from(pair_from)
             .subquery("pairs"))
     key_index = {k: i for i, k in enumerate(keys)}
     columns = []

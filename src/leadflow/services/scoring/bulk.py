@@ -76,7 +76,8 @@ class BulkRescorer:
             sources = db.sources(self.company.id, model.row.id, self.now,
                                  bool(settings["lifecycle.recycle_resets_behavior"]), lead_filter)
             staged = db.stage(self.session,
-                              compile_model(model.model, sources, schema, next_change=True))
+                              compile_model(model.model, sources, schema, next_change=True),
+                              model_id=model.row.id, version_id=model.version.id)
             self._announce(staged, model, lead_filter)
             summary.changed += db.write(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
