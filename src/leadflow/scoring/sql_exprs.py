@@ -145,10 +145,11 @@ def _compare(op: str, left: Sql, values: list[Sql]) -> ColumnElement[bool]:
         return left >= first
     if op == "between":
         return and_(left >= first, left <= values[1])
+    # IN rather than ORs of equalities: the left side (often lower(…)) is computed once.
     if op == "in":
-        return or_(*(left == v for v in values))
+        return left.in_(values)
     if op == "not_in":
-        return and_(*(left != v for v in values))
+        return left.not_in(values)
     raise ValueError(f"unknown operator {op}")
 
 
