@@ -7,7 +7,8 @@ scores, ledger and sales-ready flags).
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python -m bench.scoring_bench --leads 100000      # a fresh SQLite file
 
-The database must be empty (the benchmark migrates it and writes one company); the world is
+The database must be empty (the benchmark migrates it and writes one company), or hold the
+world of an earlier run when `--reuse` is given (its scores are removed first); the world is
 generated inside the database (generate_series, or a recursive CTE on SQLite), so building
 20 M interactions takes minutes.
 """
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bench.handwritten import BENCH_MODEL, handwritten_params, handwritten_sql
@@ -142,11 +143,33 @@ def timed(label: str, work: Any, runs: int) -> float:
     return best
 
 
-def run(url: str, leads: int, runs: int) -> dict[str, float]:
+def reuse_world(database: Database) -> int | None:
+    """The id of a world an earlier run built in this database (None: there is none), with
+    the scores, ledger, flags and stage history of its rescores removed, so that the next
+    rescore is a first publish again."""
+    with database.transaction() as session:
+        company_id = session.scalar(select(t.Company.id).where(t.Company.key == "bench"))
+        if company_id is None:
+            return None
+        for table in (t.LeadScore, t.ScoreLedgerEntry, t.DomainEvent, t.StageChange):
+            session.execute(delete(table).where(table.company_id == company_id))
+        session.execute(update(t.Lead).where(t.Lead.company_id == company_id)
+                        .values(sales_ready=False, sales_ready_at=None, stage="nurture"))
+    with database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("VACUUM ANALYZE" if database.dialect == "postgresql" else "ANALYZE"))
+    return int(company_id)
+
+
+def run(url: str, leads: int, runs: int, reuse: bool = False) -> dict[str, float]:
     database = Database(url)
     database.migrate()
-    print(f"== building {leads:,} leads and {leads * 20:,} interactions")
-    company_id = build_world(database, leads)
+    company_id = reuse_world(database) if reuse else None
+    if company_id is None:
+        print(f"== building {leads:,} leads and {leads * 20:,} interactions")
+        company_id = build_world(database, leads)
+    else:
+        print("== reusing the world of an earlier run (its scores removed)")
     model = parse_text(BENCH_MODEL)
 
     def compiled() -> None:
@@ -188,9 +211,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="an empty database (default: a fresh SQLite file)")
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the world an earlier run left in --database-url")
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scoring.db'}"
-    run(url, args.leads, args.runs)
+    run(url, args.leads, args.runs, args.reuse)
 
 
 if __name__ == "__main__":
