@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, select, union
 from sqlalchemy.orm import Session
 
 from leadflow.db import tables as t
@@ -42,24 +43,68 @@ def versions_of(session: Session, company_id: int, model_id: int) -> list[t.Scor
     return list(session.scalars(stmt))
 
 
+# The statements rescoring runs for every interaction are built once, with bound parameters:
+# building one costs more than running it for the few rows of one lead.
+_LIVE_VERSIONS = (
+    select(t.ScoringModelRow, t.ScoringModelVersion)
+    .join(t.ScoringModelVersion, t.ScoringModelVersion.id == t.ScoringModelRow.live_version_id)
+    .where(t.ScoringModelRow.company_id == bindparam("company_id"),
+           t.ScoringModelRow.status == "live")
+    .order_by(t.ScoringModelRow.key)
+)
+# A lead's scores are found by the (lead, model) key. Compared as is, the company would draw
+# SQLite (and PostgreSQL with stale statistics) to an index led by the company: a scan of
+# every score of the company. `+ 0` keeps it a filter only.
+_SCORES = select(t.LeadScore).where(t.LeadScore.company_id + 0 == bindparam("company_id"),
+                                    t.LeadScore.lead_id.in_(bindparam("ids", expanding=True)))
+_ADJUSTMENTS = (
+    select(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id,
+           func.sum(t.ScoreAdjustment.points))
+    .where(t.ScoreAdjustment.company_id == bindparam("company_id"),
+           t.ScoreAdjustment.lead_id.in_(bindparam("ids", expanding=True)))
+    .group_by(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id)
+)
+_LEAD_KEYS = (t.Lead.id, t.Lead.contact_id, t.Lead.account_id, t.Lead.scope)
+
+
+def _touched(*columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """Leads of the contacts, and account leads of the accounts: one indexed search each (an
+    OR of the two made SQLite scan every lead of the company)."""
+    return (select(*columns).where(t.Lead.company_id == bindparam("company_id"),
+                                   t.Lead.contact_id.in_(bindparam("contacts", expanding=True))),
+            select(*columns).where(t.Lead.company_id == bindparam("company_id"),
+                                   t.Lead.scope == "account",
+                                   t.Lead.account_id.in_(bindparam("accounts", expanding=True))))
+
+
+_LEADS_OF_CONTACTS, _ACCOUNT_LEADS = _touched(*_LEAD_KEYS)
+_LEADS_OF_PEOPLE = union(_LEADS_OF_CONTACTS, _ACCOUNT_LEADS)
+
+
+@cache
+def _lead_rows_of_people(accounts: bool, limit: int) -> Select[Any]:
+    if not accounts:
+        return _touched(t.Lead)[0].limit(limit)
+    return select(t.Lead).where(t.Lead.id.in_(union(*_touched(t.Lead.id)))).limit(limit)
+
+
+@cache
+def _by_id(table: Any) -> Any:
+    return select(table).where(table.company_id == bindparam("company_id"),
+                               table.id.in_(bindparam("ids", expanding=True)))
+
+
 def live_versions(session: Session, company_id: int) -> list[tuple[t.ScoringModelRow,
                                                                  t.ScoringModelVersion]]:
-    stmt = (
-        select(t.ScoringModelRow, t.ScoringModelVersion)
-        .join(t.ScoringModelVersion, t.ScoringModelVersion.id == t.ScoringModelRow.live_version_id)
-        .where(t.ScoringModelRow.company_id == company_id, t.ScoringModelRow.status == "live")
-        .order_by(t.ScoringModelRow.key)
-    )
-    return [(row, ver) for row, ver in session.execute(stmt)]
+    return [(row, ver) for row, ver in session.execute(_LIVE_VERSIONS,
+                                                       {"company_id": company_id})]
 
 
 def scores_of(session: Session, company_id: int, lead_ids: Iterable[int]) -> list[t.LeadScore]:
     ids = list(lead_ids)
     if not ids:
         return []
-    stmt = select(t.LeadScore).where(t.LeadScore.company_id == company_id,
-                                     t.LeadScore.lead_id.in_(ids))
-    return list(session.scalars(stmt))
+    return list(session.scalars(_SCORES, {"company_id": company_id, "ids": ids}))
 
 
 def scores_of_model(session: Session, company_id: int, model_id: int) -> list[t.LeadScore]:
@@ -74,14 +119,8 @@ def adjustments_of(
     """`{(lead_id, model_id): total points}` of manual adjustments."""
     if not lead_ids:
         return {}
-    stmt = (
-        select(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id,
-               func.sum(t.ScoreAdjustment.points))
-        .where(t.ScoreAdjustment.company_id == company_id,
-               t.ScoreAdjustment.lead_id.in_(lead_ids))
-        .group_by(t.ScoreAdjustment.lead_id, t.ScoreAdjustment.model_id)
-    )
-    return {(lead, model): int(total) for lead, model, total in session.execute(stmt)}
+    rows = session.execute(_ADJUSTMENTS, {"company_id": company_id, "ids": list(lead_ids)})
+    return {(lead, model): int(total) for lead, model, total in rows}
 
 
 def adjustment_rows(session: Session, company_id: int, lead_id: int) -> list[t.ScoreAdjustment]:
@@ -127,11 +166,21 @@ def leads_of_people(
     contacts, accounts = list(set(contact_ids)), list(set(account_ids))
     if not contacts and not accounts:
         return []
-    stmt = select(t.Lead.id, t.Lead.contact_id, t.Lead.account_id, t.Lead.scope).where(
-        t.Lead.company_id == company_id, or_(
-            t.Lead.contact_id.in_(contacts),
-            (t.Lead.scope == "account") & t.Lead.account_id.in_(accounts)))
-    return [(a, b, c, d) for a, b, c, d in session.execute(stmt)]
+    params = {"company_id": company_id, "contacts": contacts, "accounts": accounts}
+    stmt = _LEADS_OF_PEOPLE if accounts else _LEADS_OF_CONTACTS
+    return [(a, b, c, d) for a, b, c, d in session.execute(stmt, params)]
+
+
+def lead_rows_of_people(
+    session: Session, company_id: int, contact_ids: Iterable[int], account_ids: Iterable[int],
+    limit: int,
+) -> list[t.Lead]:
+    """The leads `leads_of_people` names, as rows, up to `limit` of them."""
+    contacts, accounts = list(set(contact_ids)), list(set(account_ids))
+    if not contacts and not accounts:
+        return []
+    params = {"company_id": company_id, "contacts": contacts, "accounts": accounts}
+    return list(session.scalars(_lead_rows_of_people(bool(accounts), limit), params))
 
 
 def delete_scores_of_model(session: Session, company_id: int, model_id: int) -> None:
@@ -146,13 +195,8 @@ def rows_by_id(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    stmt = select(table).where(table.company_id == company_id, table.id.in_(wanted))
-    return {row.id: row for row in session.scalars(stmt)}
-
-
-def all_rows(session: Session, company_id: int, table: Any) -> dict[int, Any]:
-    stmt = select(table).where(table.company_id == company_id)
-    return {row.id: row for row in session.scalars(stmt)}
+    rows = session.scalars(_by_id(table), {"company_id": company_id, "ids": list(wanted)})
+    return {row.id: row for row in rows}
 
 
 def contacts_of_accounts(
@@ -163,22 +207,6 @@ def contacts_of_accounts(
         return []
     stmt = select(t.Contact).where(t.Contact.company_id == company_id,
                                    t.Contact.account_id.in_(wanted))
-    return list(session.scalars(stmt))
-
-
-def interactions_of_contacts(
-    session: Session, company_id: int, contact_ids: Iterable[int], until: datetime,
-    types: Sequence[str] | None = None,
-) -> list[t.Interaction]:
-    wanted = list({i for i in contact_ids if i is not None})
-    if not wanted:
-        return []
-    stmt = select(t.Interaction).where(
-        t.Interaction.company_id == company_id, t.Interaction.contact_id.in_(wanted),
-        t.Interaction.occurred_at <= until,
-    )
-    if types is not None:
-        stmt = stmt.where(t.Interaction.type.in_(types))
     return list(session.scalars(stmt))
 
 

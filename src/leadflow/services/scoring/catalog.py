@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from leadflow.db import ingestion as ingestion_queries
 from leadflow.db import scoring as queries
+from leadflow.db import scoring_facts
 from leadflow.db import tables as t
-from leadflow.db.repository import Repository
 from leadflow.scoring.evaluate import LeadFacts, ModelScore, evaluate
 from leadflow.scoring.model import ScoringModel, model_from_dict
 from leadflow.scoring.schema import Schema
@@ -20,12 +21,28 @@ from leadflow.scoring.selection import select_models
 
 def company_schema(session: Session, company_id: int) -> Schema:
     """Built-in entities plus the company's custom fields and interaction types."""
-    fields = session.scalars(Repository(session, company_id, t.CustomField).query())
-    custom = [{"key": f.key, "entity": f.entity, "type": f.type, "choices": f.choices or []}
-              for f in fields]
-    types = [{"key": row.key, "name": row.name, "attributes": row.attributes}
-             for row in ingestion_queries.interaction_types(session, company_id)]
-    return Schema.build(custom, [{k: v for k, v in d.items() if v is not None} for d in types])
+    fields, types = scoring_facts.schema_rows(session, company_id)
+    custom = [{"key": f["key"], "entity": f["entity"], "type": f["type"],
+               "choices": f["choices"] or []} for f in fields]
+    declared = [{"key": row["key"], "name": row["name"], "attributes": row["attributes"]}
+                for row in types]
+    return _schema(json.dumps(
+        [custom, [{k: v for k, v in d.items() if v is not None} for d in declared]]))
+
+
+# Building a schema and parsing a model are pure functions of what the database holds, so
+# they are remembered by that content itself (the declarations and the model definition as
+# JSON, read on every call): a change made anywhere, by any process, is a different key. Only
+# the reading is repeated, never a stale result served.
+@lru_cache(maxsize=256)
+def _schema(declarations: str) -> Schema:
+    custom, types = json.loads(declarations)
+    return Schema.build(custom, types)
+
+
+@lru_cache(maxsize=256)
+def _parsed(definition: str, schema: Schema) -> ScoringModel:
+    return model_from_dict(json.loads(definition), schema)
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,7 @@ class LiveModel:
 
 def live_models(session: Session, company_id: int, schema: Schema) -> list[LiveModel]:
     """Every live model of the company, parsed against its schema."""
-    return [LiveModel(row, version, model_from_dict(version.definition, schema))
+    return [LiveModel(row, version, _parsed(json.dumps(version.definition), schema))
             for row, version in queries.live_versions(session, company_id)]
 
 

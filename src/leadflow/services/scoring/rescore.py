@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,7 +71,8 @@ class Rescorer:
             return summary
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
-            self._chunk(chunk, cause, cause_id, summary, cause_ids or {})
+            leads = queries.rows_by_id(self.session, self.company.id, t.Lead, chunk)
+            self._chunk(leads, cause, cause_id, summary, cause_ids or {})
             if progress is not None:
                 progress(len(chunk))
         return summary
@@ -88,30 +89,39 @@ class Rescorer:
         if not self.live:
             return Summary()
         accounts = {a for a, _ in touched.values() if a is not None}
-        by_account: dict[int, int] = {}
-        for account, interaction in touched.values():
-            if account is not None:
-                by_account[account] = max(interaction, by_account.get(account, 0))
-        cause_ids: dict[int, int] = {}
-        for lead_id, contact_id, account_id, scope in queries.leads_of_people(
-                self.session, self.company.id, touched, accounts):
-            if scope == "account" and account_id in by_account:
-                cause_ids[lead_id] = by_account[account_id]
-            elif contact_id in touched:
-                cause_ids[lead_id] = touched[contact_id][1]
+        if len(touched) + len(accounts) < IN_DATABASE_FROM:
+            # A few people (one interaction): their leads are read whole at once and, when
+            # few enough to be scored here, scored without being read again.
+            rows = queries.lead_rows_of_people(self.session, self.company.id, touched, accounts,
+                                               IN_DATABASE_FROM)
+            if len(rows) < IN_DATABASE_FROM:
+                summary = Summary()
+                cause_ids = _causes(touched, [(lead.id, lead.contact_id, lead.account_id,
+                                               lead.scope) for lead in rows])
+                leads = {lead.id: lead for lead in sorted(rows, key=lambda lead: lead.id)
+                         if lead.id in cause_ids}
+                if leads:
+                    self._chunk(leads, "interaction", None, summary, cause_ids)
+                return summary
+        cause_ids = _causes(touched, queries.leads_of_people(
+            self.session, self.company.id, touched, accounts))
         return self.leads(cause_ids, "interaction", cause_ids=cause_ids)
 
-    def _chunk(self, ids: Sequence[int], cause: str, cause_id: int | None,
+    def _chunk(self, leads: dict[int, t.Lead], cause: str, cause_id: int | None,
                summary: Summary, cause_ids: dict[int, int]) -> None:
-        leads = queries.rows_by_id(self.session, self.company.id, t.Lead, ids)
+        ids = list(leads)
         reset = bool(self.settings["lifecycle.recycle_resets_behavior"])
         facts = self.loader.load(list(leads.values()), self.now, behavior_reset=reset)
         stored = {(s.lead_id, s.model_id): s
                   for s in queries.scores_of(self.session, self.company.id, ids)}
-        adjustments = queries.adjustments_of(self.session, self.company.id, list(ids))
+        adjustments: dict[int, dict[int, int]] = {}
+        for (lead_id, model_id), points in queries.adjustments_of(
+                self.session, self.company.id, ids).items():
+            adjustments.setdefault(lead_id, {})[model_id] = points
         for lead_id, lead in leads.items():
             summary.leads += 1
-            changed, ready = self._lead(lead, facts[lead_id], stored, adjustments, cause,
+            changed, ready = self._lead(lead, facts[lead_id], stored,
+                                        adjustments.get(lead_id, {}), cause,
                                         cause_ids.get(lead_id, cause_id))
             summary.changed += changed
             if ready:
@@ -120,11 +130,10 @@ class Rescorer:
 
     def _lead(
         self, lead: t.Lead, facts: LeadFacts, stored: dict[tuple[int, int], t.LeadScore],
-        adjustments: dict[tuple[int, int], int], cause: str, cause_id: int | None,
+        adjustments: dict[int, int], cause: str, cause_id: int | None,
     ) -> tuple[int, bool]:
-        own = {model_id: points for (lead_id, model_id), points in adjustments.items()
-               if lead_id == lead.id}
-        scores, _ = score_lead(self.live, facts, self._selection(), self.now, self.schema, own)
+        scores, _ = score_lead(self.live, facts, self._selection(), self.now, self.schema,
+                               adjustments)
         changed, reached = 0, False
         for live in self.live:
             current = stored.get((lead.id, live.row.id))
@@ -145,6 +154,23 @@ class Rescorer:
         return str(self.settings["scoring.model_selection"])
 
 
+def _causes(touched: dict[int, tuple[int | None, int]],
+            leads: Iterable[tuple[int, int | None, int | None, str]]) -> dict[int, int]:
+    """`{lead: interaction}`: the latest interaction of its account (account leads) or of its
+    contact that caused each lead's rescore; `leads` are (id, contact, account, scope)."""
+    by_account: dict[int, int] = {}
+    for account, interaction in touched.values():
+        if account is not None:
+            by_account[account] = max(interaction, by_account.get(account, 0))
+    cause_ids: dict[int, int] = {}
+    for lead_id, contact_id, account_id, scope in leads:
+        if scope == "account" and account_id in by_account:
+            cause_ids[lead_id] = by_account[account_id]
+        elif contact_id in touched:
+            cause_ids[lead_id] = touched[contact_id][1]
+    return cause_ids
+
+
 def store_score(
     session: Session, lead: t.Lead, live: LiveModel, current: t.LeadScore | None,
     result: ModelScore, cause: str, cause_id: int | None,
@@ -159,16 +185,16 @@ def store_score(
     current.score, current.grade = result.score, result.grade
     current.sales_ready, current.next_change_at = result.sales_ready, result.next_change_at
     current.computed_at = result.as_of
+    changed = old != result.score
+    if changed:  # added before the event, which may flush: both rows go in one flush
+        session.add(t.ScoreLedgerEntry(
+            company_id=lead.company_id, lead_id=lead.id, model_id=live.row.id,
+            version=live.version.version, old_score=old, new_score=result.score,
+            delta=result.score - (old or 0), cause=cause, cause_id=cause_id, at=result.as_of,
+        ))
     events.score_changed(session, lead.company_id, lead.id, live.row.id, (old, old_grade),
                          (result.score, result.grade), result.as_of)
-    if old == result.score:
-        return 0
-    session.add(t.ScoreLedgerEntry(
-        company_id=lead.company_id, lead_id=lead.id, model_id=live.row.id,
-        version=live.version.version, old_score=old, new_score=result.score,
-        delta=result.score - (old or 0), cause=cause, cause_id=cause_id, at=result.as_of,
-    ))
-    return 1
+    return int(changed)
 
 
 def remove_score(
