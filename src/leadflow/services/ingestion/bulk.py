@@ -2,9 +2,10 @@
 
 A batch item that only records activity of a contact known by id or email needs no lead
 generation, no form fields and no visitor identification, so the whole batch is stored with a
-few set-based queries: one lookup of external ids, one of contacts, one bulk insert of new
-contacts and one of interactions. Everything else takes the item-by-item path. Both paths give
-the same stored rows and outcomes.
+few set-based queries: one lookup of external ids, one of contacts by email (and one by id
+when items name them so), one bulk insert of new contacts, and one executemany of the
+interactions with ids drawn beforehand. Everything else takes the item-by-item path. Both
+paths give the same stored rows and outcomes (tests/integration/test_ingestion_batch_paths.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from leadflow.db import ingestion as queries
 from leadflow.db import tables as t
 from leadflow.errors import FieldError, LeadflowError
 from leadflow.services.ingestion.inputs import InteractionIn
@@ -24,8 +26,9 @@ from leadflow.services.ingestion.types import LEAD_INTERACTIONS
 if TYPE_CHECKING:
     from leadflow.services.ingestion.ingest import Ingestor, Outcome
 
-REFERENCES = (("campaign", t.Campaign), ("program", t.Program), ("email", t.MarketingEmail),
-              ("landing_page", t.LandingPage), ("event", t.Event))
+TABLES = {"campaign": t.Campaign, "program": t.Program, "email": t.MarketingEmail,
+          "landing_page": t.LandingPage, "event": t.Event}
+ID_COLUMNS = tuple(f"{name}_id" for name in TABLES)
 
 
 def is_simple(data: InteractionIn, type_key: str) -> bool:
@@ -43,39 +46,48 @@ class Prepared:
 
 
 class Catalog:
-    """The company's marketing records by key and by id, loaded once per batch."""
+    """The company's marketing records by key and by id, loaded once per batch; each kind only
+    when an item names one of them (a batch of opens and clicks usually names none)."""
 
     def __init__(self, ingestor: Ingestor) -> None:
-        self.by_key: dict[str, dict[str, Any]] = {}
-        self.by_id: dict[str, dict[int, Any]] = {}
-        for name, table in REFERENCES:
-            table_: Any = table
-            rows: list[Any] = list(ingestor.session.scalars(
-                select(table_).where(table_.company_id == ingestor.company.id)))
-            self.by_key[name] = {r.key: r for r in rows}
-            self.by_id[name] = {r.id: r for r in rows}
+        self.session, self.company_id = ingestor.session, ingestor.company.id
+        self.kinds: dict[str, tuple[dict[str, Any], dict[int, Any]]] = {}
+
+    def kind(self, name: str) -> tuple[dict[str, Any], dict[int, Any]]:
+        """The records of one kind, by key and by id."""
+        if name not in self.kinds:
+            table: Any = TABLES[name]
+            rows: list[Any] = list(self.session.scalars(
+                select(table).where(table.company_id == self.company_id)))
+            self.kinds[name] = ({r.key: r for r in rows}, {r.id: r for r in rows})
+        return self.kinds[name]
 
     def resolve(self, data: InteractionIn, errors: list[FieldError]) -> dict[str, Any]:
         """`{<name>_id: id}` for the item's references, with the campaign implied by its page,
         event or email; unknown references become errors."""
-        out: dict[str, Any] = {}
-        for name, _ in REFERENCES:
-            key, row_id = getattr(data, name), getattr(data, f"{name}_id")
-            row = self.by_id[name].get(row_id) if row_id is not None else None
+        out: dict[str, Any] = dict.fromkeys(ID_COLUMNS)
+        for name, column in zip(TABLES, ID_COLUMNS, strict=True):
+            key, row_id = getattr(data, name), getattr(data, column)
+            if key is None and row_id is None:
+                continue
+            by_key, by_id = self.kind(name)
+            row = by_id.get(row_id) if row_id is not None else None
             if row_id is not None and row is None:
-                errors.append(FieldError(f"{name}_id", f"no {name.replace('_', ' ')} with id "
+                errors.append(FieldError(column, f"no {name.replace('_', ' ')} with id "
                                          f"{row_id}"))
             if key is not None:
-                found = self.by_key[name].get(key)
+                found = by_key.get(key)
                 if found is None:
                     errors.append(FieldError(name, f"no {name.replace('_', ' ')} '{key}'"))
                 elif row is not None and row.id != found.id:
-                    errors.append(FieldError(name, f"names a different {name} than {name}_id"))
+                    errors.append(FieldError(name, f"names a different {name} than {column}"))
                 row = found
-            out[f"{name}_id"] = row.id if row is not None else None
+            out[column] = row.id if row is not None else None
         if out["campaign_id"] is None:
             for name in ("landing_page", "event", "email"):
-                row = self.by_id[name].get(out[f"{name}_id"] or -1)
+                if out[f"{name}_id"] is None:
+                    continue
+                row = self.kind(name)[1].get(out[f"{name}_id"])
                 if row is not None and row.campaign_id is not None:
                     out["campaign_id"] = row.campaign_id
                     break
@@ -135,13 +147,15 @@ def _drop_duplicates(ingestor: Ingestor, prepared: list[Prepared],
     this batch (its twin)."""
     from leadflow.services.ingestion.ingest import Outcome
 
+    session = ingestor.session
     ids = {p.values["external_id"] for p in prepared if p.values["external_id"]}
     known: dict[str | None, t.Interaction] = {}
     if ids:
         stmt = select(t.Interaction).where(
             t.Interaction.company_id == ingestor.company.id,
-            t.Interaction.source == ingestor.source, t.Interaction.external_id.in_(ids))
-        known = {row.external_id: row for row in ingestor.session.scalars(stmt)}
+            t.Interaction.source == ingestor.source,
+            queries.one_of(session, t.Interaction.external_id, ids))
+        known = {row.external_id: row for row in session.scalars(stmt)}
     kept: list[Prepared] = []
     twins: list[tuple[int, Prepared]] = []
     first: dict[str, Prepared] = {}
@@ -166,18 +180,25 @@ def _attach_contacts(ingestor: Ingestor, prepared: list[Prepared],
     session, company_id = ingestor.session, ingestor.company.id
     emails = {p.data.contact_email for p in prepared if p.data.contact_email}
     ids = {p.data.contact_id for p in prepared if p.data.contact_id is not None}
-    found = list(session.execute(select(t.Contact.id, t.Contact.email, t.Contact.account_id)
-                                 .where(t.Contact.company_id == company_id,
-                                        t.Contact.email.in_(emails) | t.Contact.id.in_(ids))))
-    by_email = {email: (cid, acc) for cid, email, acc in found if email}
-    by_id = {cid: (cid, acc) for cid, _, acc in found}
+    # Two lookups, not one with `email IN … OR id IN …`: SQLite answers an OR of the two by
+    # reading every contact of the company.
+    columns = select(t.Contact.id, t.Contact.email, t.Contact.account_id)
+    of_company = t.Contact.company_id == company_id
+    by_email: dict[str | None, tuple[int, int | None]] = {}
+    by_id: dict[int, tuple[int, int | None]] = {}
+    if emails:
+        by_email = {email: (cid, acc) for cid, email, acc in session.execute(columns.where(
+            of_company, queries.one_of(session, t.Contact.email, emails)))}
+    if ids:
+        by_id = {cid: (cid, acc) for cid, _, acc in session.execute(columns.where(
+            of_company, queries.one_of(session, t.Contact.id, ids)))}
     missing = sorted(emails - by_email.keys())
     if missing:
         session.execute(insert(t.Contact), [{"company_id": company_id, "email": e, "custom": {}}
                                             for e in missing])
-        for cid, email in session.execute(select(t.Contact.id, t.Contact.email).where(
-                t.Contact.company_id == company_id, t.Contact.email.in_(missing))):
-            by_email[email] = (cid, None)  # type: ignore[index]
+        for cid, email, _ in session.execute(columns.where(
+                of_company, queries.one_of(session, t.Contact.email, missing))):
+            by_email[email] = (cid, None)
     for p in prepared:
         match = (by_id.get(p.data.contact_id) if p.data.contact_id is not None
                  else by_email.get(p.data.contact_email or ""))
@@ -193,8 +214,10 @@ def _insert(ingestor: Ingestor, ready: list[Prepared], outcomes: dict[int, Outco
 
     if not ready:
         return
-    stmt = insert(t.Interaction).returning(t.Interaction.id, sort_by_parameter_order=True)
-    new_ids = list(ingestor.session.scalars(stmt, [p.values for p in ready]))
+    new_ids = queries.new_interaction_ids(ingestor.session, len(ready))
+    for p, new_id in zip(ready, new_ids, strict=True):
+        p.values["id"] = new_id
+    queries.insert_interactions(ingestor.session, [p.values for p in ready])
     for p, new_id in zip(ready, new_ids, strict=True):
         outcomes[p.index] = Outcome("created", new_id, p.values["contact_id"])
         ingestor.touched[p.values["contact_id"]] = (p.values["account_id"], new_id)
