@@ -58,6 +58,19 @@ def sources(company_id: int, model_id: int, as_of: datetime, behaviour_reset: bo
     )
 
 
+def any_recycled(session: Session, company_id: int,
+                 lead_filter: ColumnElement[bool] | None) -> bool:
+    """Whether any lead to rescore was recycled (has a behaviour cut-off). When none was, the
+    compiled query needs no branch for them: that branch reads interactions per lead, and
+    SQLite, not knowing it is empty, may scan every interaction of the company for it."""
+    leads = t.Lead.__table__
+    found = select(leads.c.id).where(leads.c.company_id == company_id,
+                                     leads.c.recycled_at.is_not(None))
+    if lead_filter is not None:
+        found = found.where(lead_filter)
+    return session.scalar(select(found.exists())) is True
+
+
 def context_filter(session: Session, company_id: int, targets: list[tuple[str, str | None]]
                    ) -> ColumnElement[bool]:
     """Leads whose marketing context is one of `targets` (`scoring.model_selection: context`):

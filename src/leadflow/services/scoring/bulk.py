@@ -73,8 +73,9 @@ class BulkRescorer:
             if touched is None:
                 db.analyze_scores(self.session)
             lead_filter = self._lead_filter(model, touched, settings)
-            sources = db.sources(self.company.id, model.row.id, self.now,
-                                 bool(settings["lifecycle.recycle_resets_behavior"]), lead_filter)
+            reset = bool(settings["lifecycle.recycle_resets_behavior"]) and db.any_recycled(
+                self.session, self.company.id, lead_filter)
+            sources = db.sources(self.company.id, model.row.id, self.now, reset, lead_filter)
             staged = db.stage(self.session,
                               compile_model(model.model, sources, schema, next_change=True),
                               model_id=model.row.id, version_id=model.version.id)
