@@ -262,3 +262,52 @@ def test_activity_of_many_contacts_is_scored_in_the_database_as_lead_by_lead(
             session.rollback()
     assert results[1] == results[0]
     assert any(entry[7] is not None for entry in results[1][2]["ledger"])
+
+
+@pytest.mark.parametrize("listening", [False, True])
+def test_rescoring_some_leads_in_the_database_removes_scores_as_lead_by_lead(
+    db: Database, monkeypatch: pytest.MonkeyPatch, listening: bool
+) -> None:
+    """Rescoring chosen leads inside the database: a lead that left a model's scope loses its
+    score there (a ledger entry naming the cause) as it does lead by lead; the other leads'
+    scores stay. `listening`: a webhook wants `lead.score_changed`, so the changes are read
+    before they are written."""
+    with db.transaction() as session:
+        company = t.Company(key=f"bulk-some-{listening}", name="Bulk")
+        session.add(company)
+        session.flush()
+        company_id = company.id
+        build(session, company, 13)
+        if listening:
+            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
+                                              url="https://crm.example/hooks",
+                                              events=["lead.score_changed"], secret="whsec_x"))
+        publish(session, company_id, ENGAGEMENT)
+        publish(session, company_id, FIT)
+        one_by_one(session, company)
+        moved = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
+                                                     t.Lead.scope == "account")).first()
+        assert moved is not None
+        moved_id = moved.id
+        others = list(session.scalars(select(t.Lead.id).where(
+            t.Lead.company_id == company_id, t.Lead.id != moved_id).order_by(t.Lead.id)
+            .limit(5)))
+
+    results = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(rescore, "IN_DATABASE_FROM", threshold)
+        with db.sessions() as session:
+            company = session.get(t.Company, company_id)
+            assert company is not None
+            lead = session.get(t.Lead, moved_id)
+            assert lead is not None
+            lead.scope = "contact"  # the account-scope model no longer scores it
+            session.flush()
+            causes = {lead_id: 7 for lead_id in [moved_id, *others]}
+            Rescorer(session, company, NOW).leads(causes, "interaction", cause_ids=causes)
+            session.flush()
+            results.append(stored(session, company_id))
+            session.rollback()
+    assert results[1] == results[0]
+    removals = [e for e in results[1]["ledger"] if e[0] == moved_id and e[4] is None]
+    assert removals and removals[-1][6:] == ("interaction", 7)

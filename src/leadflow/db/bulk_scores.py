@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.ddl import CreateTableAs
@@ -166,7 +167,11 @@ def note_touched(session: Session, causes: dict[int, int | None]) -> Table:
     connection = session.connection()
     touched.drop(connection, checkfirst=True)
     touched.create(connection)
-    if causes:  # Core executemany: the ORM's bulk path costs more than the insert itself
+    if causes and connection.dialect.name == "postgresql":  # one statement, two arrays
+        rows = select(func.unnest(literal(list(causes), ARRAY(Integer))),
+                      func.unnest(literal(list(causes.values()), ARRAY(Integer))))
+        connection.execute(insert(touched).from_select(["lead_id", "cause_id"], rows))
+    elif causes:  # Core executemany: the ORM's bulk path costs more than the insert itself
         connection.execute(insert(touched), [{"lead_id": lead_id, "cause_id": cause_id}
                                              for lead_id, cause_id in causes.items()])
     _analyze(session, touched)
@@ -179,7 +184,8 @@ def _score_changed(staged: Table) -> ColumnElement[bool]:
 
 
 def score_changes(session: Session, staged: Table, *, company_id: int, model_id: int,
-                  lead_filter: ColumnElement[bool] | None) -> list[tuple[Any, ...]]:
+                  lead_filter: ColumnElement[bool] | None,
+                  causes: Table | None = None) -> list[tuple[Any, ...]]:
     """(lead, old score, old grade, new score, new grade) of every score `write` will change
     or remove (None: no score), for `lead.score_changed`."""
     scores, leads = _table(t.LeadScore), _table(t.Lead)
@@ -187,18 +193,35 @@ def score_changes(session: Session, staged: Table, *, company_id: int, model_id:
                       staged.c.score, staged.c.grade)
                .where(or_(_score_changed(staged),
                           staged.c.old_grade.is_distinct_from(staged.c.grade))))
-    gone = _gone(scores, leads, staged, company_id, model_id, lead_filter)
-    removed = select(scores.c.lead_id, scores.c.score, scores.c.grade, null(), null()).where(
-        *gone)
-    return [tuple(row) for row in session.execute(changed)] + [
-        tuple(row) for row in session.execute(removed)]
+    found = [tuple(row) for row in session.execute(changed)]
+    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes)
+    if gone is not None:
+        found += [tuple(row) for row in session.execute(
+            select(scores.c.lead_id, scores.c.score, scores.c.grade, null(), null()).where(
+                *gone))]
+    return found
 
 
-def _gone(scores: Table, leads: Table, staged: Table, company_id: int, model_id: int,
-          lead_filter: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
-    """Stored scores of the model on leads (within `lead_filter`) it no longer scores."""
-    gone = [scores.c.company_id == company_id, scores.c.model_id == model_id,
-            ~exists().where(staged.c.lead_id == scores.c.lead_id)]
+def _gone(session: Session, scores: Table, leads: Table, staged: Table, company_id: int,
+          model_id: int, lead_filter: ColumnElement[bool] | None,
+          causes: Table | None = None) -> list[ColumnElement[bool]] | None:
+    """Stored scores of the model on leads (within `lead_filter`) it no longer scores; None
+    when there can be none. When only some leads are rescored (`causes`), those of them that
+    were not staged are found first (usually none) and their scores are then taken by key:
+    a search from the stored scores would depend on statistics that a busy lead_scores
+    table often has stale."""
+    gone = [scores.c.company_id == company_id, scores.c.model_id == model_id]
+    if causes is None:
+        gone.append(~exists().where(staged.c.lead_id == scores.c.lead_id))
+    else:
+        unstaged = list(session.scalars(
+            select(leads.c.id).where(leads.c.company_id == company_id,
+                                     leads.c.id.in_(select(causes.c.lead_id)),
+                                     ~exists().where(staged.c.lead_id == leads.c.id),
+                                     *([lead_filter] if lead_filter is not None else []))))
+        if not unstaged:
+            return None
+        return [*gone, scores.c.lead_id.in_(unstaged)]
     if lead_filter is not None:
         gone.append(scores.c.lead_id.in_(select(leads.c.id).where(
             leads.c.company_id == company_id, lead_filter)))
@@ -227,16 +250,17 @@ def write(session: Session, staged: Table, *, company_id: int, model_id: int,
         .where(_score_changed(staged))
     )
     count = _written(session, insert(ledger).from_select(LEDGER_COLUMNS, changed))
-    gone = _gone(scores, leads, staged, company_id, model_id, lead_filter)
-    removed_cause: Any = null()
-    if causes is not None:
-        removed_cause = (select(causes.c.cause_id).where(causes.c.lead_id == scores.c.lead_id)
-                         .scalar_subquery())
-    removed = select(scores.c.company_id, scores.c.lead_id, scores.c.model_id,
-                     literal(version), scores.c.score, null(), -scores.c.score, literal(cause),
-                     removed_cause, literal(now, UTCDateTime())).where(*gone)
-    count += _written(session, insert(ledger).from_select(LEDGER_COLUMNS, removed))
-    session.execute(scores.delete().where(*gone))
+    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes)
+    if gone is not None:
+        removed_cause: Any = null()
+        if causes is not None:
+            removed_cause = (select(causes.c.cause_id)
+                             .where(causes.c.lead_id == scores.c.lead_id).scalar_subquery())
+        removed = select(scores.c.company_id, scores.c.lead_id, scores.c.model_id,
+                         literal(version), scores.c.score, null(), -scores.c.score,
+                         literal(cause), removed_cause, literal(now, UTCDateTime())).where(*gone)
+        count += _written(session, insert(ledger).from_select(LEDGER_COLUMNS, removed))
+        session.execute(scores.delete().where(*gone))
     new_values = {"version_id": version_id, "score": staged.c.score, "grade": staged.c.grade,
                   "sales_ready": staged.c.sales_ready, "next_change_at": staged.c.next_change_at}
     session.execute(

@@ -79,7 +79,7 @@ class BulkRescorer:
             staged = db.stage(self.session,
                               compile_model(model.model, sources, schema, next_change=True),
                               model_id=model.row.id, version_id=model.version.id)
-            self._announce(staged, model, lead_filter)
+            self._announce(staged, model, lead_filter, touched)
             summary.changed += db.write(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
                 version_id=model.version.id, version=model.version.version, cause=cause,
@@ -111,13 +111,13 @@ class BulkRescorer:
             events.wanted(self.session, self.company.id, kind) for kind in FLAG_EVENTS)
 
     def _announce(self, staged: Table, model: LiveModel,
-                  lead_filter: ColumnElement[bool] | None) -> None:
+                  lead_filter: ColumnElement[bool] | None, touched: Table | None) -> None:
         """`lead.score_changed` for every score about to change, when a webhook wants it."""
         if not events.wanted(self.session, self.company.id, "lead.score_changed"):
             return
         for lead_id, old_score, old_grade, new_score, new_grade in db.score_changes(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
-                lead_filter=lead_filter):
+                lead_filter=lead_filter, causes=touched):
             events.score_changed(self.session, self.company.id, lead_id, model.row.id,
                                  (old_score, old_grade), (new_score, new_grade), self.now)
 
