@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,11 +77,18 @@ def _expire_windows(database: Database, company_id: int, now: datetime) -> int:
             seen.update(ids)
 
 
+STATISTICS_EVERY = 3600.0  # seconds between two refreshes of SQLite's planner statistics
+
+
 def run(database: Database, interval: float = 5.0, stop: threading.Event | None = None) -> None:
     """Tick every `interval` seconds until `stop` is set."""
     stop = stop or threading.Event()
+    statistics_due = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() >= statistics_due:
+                database.refresh_statistics()
+                statistics_due = time.monotonic() + STATISTICS_EVERY
             result = tick(database)
             if result.jobs or result.rescored or result.webhooks:
                 log.info("ran %s jobs, rescored %s leads, tried %s webhooks", result.jobs,

@@ -155,6 +155,7 @@ def run_job(database: Database, job_id: int, progress: jobs.Progress | None = No
         job.status = "failed" if summary.fatal else "done"
         job.error, job.finished_at = summary.fatal, utcnow()
         db.delete_file(session, company_id, job_id)
+    database.refresh_statistics()  # an import may have multiplied the size of tables
 
 
 def _kept(_: RowError) -> None:

@@ -78,7 +78,8 @@ class BulkRescorer:
             sources = db.sources(self.company.id, model.row.id, self.now, reset, lead_filter)
             staged = db.stage(self.session,
                               compile_model(model.model, sources, schema, next_change=True),
-                              model_id=model.row.id, version_id=model.version.id)
+                              model_id=model.row.id, version_id=model.version.id,
+                              every_lead=touched is None)
             self._announce(staged, model, lead_filter, touched)
             summary.changed += db.write(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
