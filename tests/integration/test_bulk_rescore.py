@@ -102,6 +102,28 @@ def publish(session: Session, company_id: int, text: str) -> t.ScoringModelRow:
     return row
 
 
+def world_company(session: Session, key: str, seed: int,
+                  settings: dict[str, Any] | None = None) -> t.Company:
+    """A company holding the varied world of `build`."""
+    company = t.Company(key=key, name="Bulk", **({"settings": settings} if settings else {}))
+    session.add(company)
+    session.flush()
+    build(session, company, seed)
+    return company
+
+
+def publish_both(session: Session, company_id: int) -> None:
+    publish(session, company_id, ENGAGEMENT)
+    publish(session, company_id, FIT)
+
+
+def first_account_lead(session: Session, company_id: int) -> t.Lead:
+    lead = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
+                                                t.Lead.scope == "account")).first()
+    assert lead is not None
+    return lead
+
+
 def adjust(session: Session, company_id: int, model: t.ScoringModelRow, count: int) -> None:
     lead_ids = session.scalars(select(t.Lead.id).where(t.Lead.company_id == company_id)
                                .order_by(t.Lead.id).limit(count))
@@ -197,18 +219,11 @@ def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
 def test_bulk_rescore_updates_and_removes_stored_scores(db: Database) -> None:
     """Second run: scores already stored, activity added, a lead leaves a model's scope."""
     with db.transaction() as session:
-        company = t.Company(key="bulk-again", name="Bulk")
-        session.add(company)
-        session.flush()
+        company = world_company(session, "bulk-again", 7)
         company_id = company.id
-        build(session, company, 7)
-        publish(session, company_id, ENGAGEMENT)
-        publish(session, company_id, FIT)
+        publish_both(session, company_id)
         one_by_one(session, company)
-        moved = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
-                                                     t.Lead.scope == "account")).first()
-        assert moved is not None
-        moved_id = moved.id
+        moved_id = first_account_lead(session, company_id).id
 
     def prepare(session: Session, company: t.Company) -> None:
         lead = session.get(t.Lead, moved_id)
@@ -235,14 +250,10 @@ def test_activity_of_many_contacts_is_scored_in_the_database_as_lead_by_lead(
     """A big batch of interactions rescores its leads with the compiled query; the ledger
     still names the interaction that caused each change."""
     with db.transaction() as session:
-        company = t.Company(key=f"bulk-activity-{selection}", name="Bulk",
-                            settings={"scoring.model_selection": selection})
-        session.add(company)
-        session.flush()
+        company = world_company(session, f"bulk-activity-{selection}", 11,
+                                {"scoring.model_selection": selection})
         company_id = company.id
-        build(session, company, 11)
-        publish(session, company_id, ENGAGEMENT)
-        publish(session, company_id, FIT)
+        publish_both(session, company_id)
         latest = {}
         for row in session.scalars(select(t.Interaction)
                                    .where(t.Interaction.company_id == company_id)
@@ -273,22 +284,15 @@ def test_rescoring_some_leads_in_the_database_removes_scores_as_lead_by_lead(
     scores stay. `listening`: a webhook wants `lead.score_changed`, so the changes are read
     before they are written."""
     with db.transaction() as session:
-        company = t.Company(key=f"bulk-some-{listening}", name="Bulk")
-        session.add(company)
-        session.flush()
+        company = world_company(session, f"bulk-some-{listening}", 13)
         company_id = company.id
-        build(session, company, 13)
         if listening:
             session.add(t.WebhookSubscription(company_id=company_id, key="crm",
                                               url="https://crm.example/hooks",
                                               events=["lead.score_changed"], secret="whsec_x"))
-        publish(session, company_id, ENGAGEMENT)
-        publish(session, company_id, FIT)
+        publish_both(session, company_id)
         one_by_one(session, company)
-        moved = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
-                                                     t.Lead.scope == "account")).first()
-        assert moved is not None
-        moved_id = moved.id
+        moved_id = first_account_lead(session, company_id).id
         others = list(session.scalars(select(t.Lead.id).where(
             t.Lead.company_id == company_id, t.Lead.id != moved_id).order_by(t.Lead.id)
             .limit(5)))

@@ -16,23 +16,26 @@ from leadflow.scoring.schema import Schema
 from leadflow.services.scoring import models
 from leadflow.services.scoring.catalog import company_schema, live_models
 from leadflow.services.scoring.rescore import Rescorer
-from tests.integration.test_bulk_rescore import ENGAGEMENT, FIT, NOW, build, publish, stored
+from tests.integration.test_bulk_rescore import (
+    ENGAGEMENT,
+    NOW,
+    first_account_lead,
+    publish,
+    publish_both,
+    stored,
+    world_company,
+)
 
 
 def test_activity_of_a_few_people_stores_what_rescoring_their_leads_stores(
     db: Database,
 ) -> None:
     with db.transaction() as session:
-        company = t.Company(key="activity", name="Activity")
-        session.add(company)
-        session.flush()
+        company = world_company(session, "activity", 5)
         company_id = company.id
-        build(session, company, 5)
-        publish(session, company_id, ENGAGEMENT)
-        publish(session, company_id, FIT)
-        account_lead = session.scalars(select(t.Lead).where(
-            t.Lead.company_id == company_id, t.Lead.scope == "account")).first()
-        assert account_lead is not None and account_lead.account_id is not None
+        publish_both(session, company_id)
+        account_lead = first_account_lead(session, company_id)
+        assert account_lead.account_id is not None
         contact = session.scalars(select(t.Contact).where(
             t.Contact.company_id == company_id,
             t.Contact.account_id == account_lead.account_id)).first()
