@@ -40,11 +40,8 @@ class Seat:
 
 def next_seat(seats: Sequence[Seat]) -> Seat | None:
     """The eligible seat furthest behind its share (ties: the first listed), or None."""
-    best: Seat | None = None
-    for seat in seats:
-        if seat.eligible and (best is None or seat.level < best.level):
-            best = seat
-    return best
+    return min((seat for seat in seats if seat.eligible), key=lambda seat: seat.level,
+               default=None)
 
 
 def take_turn(seats: Sequence[Seat], chosen: Seat) -> None:
@@ -86,8 +83,5 @@ class Load:
 
 def least_loaded(candidates: Sequence[Load]) -> Load | None:
     """The candidate with room holding the fewest open leads (ties: the first listed)."""
-    best: Load | None = None
-    for candidate in candidates:
-        if candidate.has_room and (best is None or candidate.open_leads < best.open_leads):
-            best = candidate
-    return best
+    return min((candidate for candidate in candidates if candidate.has_room),
+               key=lambda candidate: candidate.open_leads, default=None)
