@@ -4,6 +4,8 @@ statements inside the database. No row travels through Python."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +18,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    exists,
     func,
     insert,
     literal,
@@ -122,8 +123,10 @@ def stage(session: Session, query: Select[Any], *, model_id: int, version_id: in
     the staged rows instead of joining the stored scores again.
 
     For `every_lead` of a company, CREATE TABLE … AS: PostgreSQL runs the query in parallel
-    only for that (a third faster on two cores at a million leads). For a few leads (a batch
-    of interactions), INSERT … SELECT into a declared table: SQLAlchemy compiles that
+    only for that (a third faster on two cores at a million leads). Only the rows whose
+    stored score must be written or that are sales-ready are staged; scores to remove are
+    found from `scored_leads` (see `write`). For a few leads (a batch of interactions),
+    every row, with INSERT … SELECT into a declared table: SQLAlchemy compiles that
     statement once and reuses it, where it would compile the DDL again for every batch."""
     connection = session.connection()
     STAGED.drop(connection, checkfirst=True)
@@ -140,13 +143,29 @@ def stage(session: Session, query: Select[Any], *, model_id: int, version_id: in
         .select_from(computed.outerjoin(stored, and_(stored.c.lead_id == computed.c.lead_id,
                                                      stored.c.model_id == model_id)))
     )
-    if every_lead:
-        connection.execute(CreateTableAs(rows, STAGED.name, temporary=True))
+    if every_lead:  # only the rows a later statement reads: most scores do not change
+        rows = rows.where(or_(differs, computed.c.sales_ready.is_(True)))
+        with _jit(session):
+            connection.execute(CreateTableAs(rows, STAGED.name, temporary=True))
     else:
         STAGED.create(connection)
         connection.execute(insert(STAGED).from_select([c.name for c in STAGED.c], rows))
     _analyze(session, STAGED)
     return STAGED
+
+
+@contextmanager
+def _jit(session: Session) -> Iterator[None]:
+    """PostgreSQL: JIT compilation for one statement over every lead (`tune_for_bulk` turns
+    it off for the rest). At a million leads, compiling the query's wide expressions to
+    machine code takes a fraction of a second and saves seconds of evaluating them. (When the
+    statement fails, the transaction is over and the setting with it.)"""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SET LOCAL jit = on"))
+    yield
+    if postgres:
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def analyze_scores(session: Session) -> None:
@@ -193,7 +212,8 @@ def _score_changed(staged: Table) -> ColumnElement[bool]:
 
 def score_changes(session: Session, staged: Table, *, company_id: int, model_id: int,
                   lead_filter: ColumnElement[bool] | None,
-                  causes: Table | None = None) -> list[tuple[Any, ...]]:
+                  causes: Table | None = None,
+                  scored: Select[Any] | None = None) -> list[tuple[Any, ...]]:
     """(lead, old score, old grade, new score, new grade) of every score `write` will change
     or remove (None: no score), for `lead.score_changed`."""
     scores, leads = _table(t.LeadScore), _table(t.Lead)
@@ -202,7 +222,8 @@ def score_changes(session: Session, staged: Table, *, company_id: int, model_id:
                .where(or_(_score_changed(staged),
                           staged.c.old_grade.is_distinct_from(staged.c.grade))))
     found = [tuple(row) for row in session.execute(changed)]
-    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes)
+    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes,
+                 scored)
     if gone is not None:
         found += [tuple(row) for row in session.execute(
             select(scores.c.lead_id, scores.c.score, scores.c.grade, null(), null()).where(
@@ -212,15 +233,23 @@ def score_changes(session: Session, staged: Table, *, company_id: int, model_id:
 
 def _gone(session: Session, scores: Table, leads: Table, staged: Table, company_id: int,
           model_id: int, lead_filter: ColumnElement[bool] | None,
-          causes: Table | None = None) -> list[ColumnElement[bool]] | None:
+          causes: Table | None = None,
+          scored: Select[Any] | None = None) -> list[ColumnElement[bool]] | None:
     """Stored scores of the model on leads (within `lead_filter`) it no longer scores; None
-    when there can be none. When only some leads are rescored (`causes`), those of them that
-    were not staged are found first (usually none) and their scores are then taken by key:
-    a search from the stored scores would depend on statistics that a busy lead_scores
+    when there can be none.
+
+    Over every lead, those are the leads outside `scored` (`sql.scored_leads`: the model's
+    lead scope and audience); with no such query the model scores every lead, and a deleted
+    lead's scores went with it. When only some leads are rescored (`causes`), those of them
+    that were not staged are found first (usually none) and their scores are then taken by
+    key: a search from the stored scores would depend on statistics that a busy lead_scores
     table often has stale."""
     gone = [scores.c.company_id == company_id, scores.c.model_id == model_id]
     if causes is None:
-        gone.append(~exists().where(staged.c.lead_id == scores.c.lead_id))
+        if scored is None:
+            return None
+        lead_id = scored.selected_columns[0]
+        gone.append(~scored.where(lead_id == scores.c.lead_id).exists())
     else:
         unstaged = list(session.scalars(
             select(leads.c.id).where(leads.c.company_id == company_id,
@@ -238,11 +267,12 @@ def _gone(session: Session, scores: Table, leads: Table, staged: Table, company_
 
 def write(session: Session, staged: Table, *, company_id: int, model_id: int,
           version_id: int, version: int, cause: str, now: datetime,
-          lead_filter: ColumnElement[bool] | None, causes: Table | None = None) -> int:
+          lead_filter: ColumnElement[bool] | None, causes: Table | None = None,
+          scored: Select[Any] | None = None) -> int:
     """Make the stored scores of `model_id` those staged: ledger entries for every change,
     updated and new scores, and scores removed from leads (within `lead_filter`) the model no
-    longer scores; `causes` (see `note_touched`) gives each lead's cause id. Returns how many
-    leads' scores changed."""
+    longer scores (`scored`: see `_gone`); `causes` (see `note_touched`) gives each lead's
+    cause id. Returns how many leads' scores changed."""
     scores, ledger, leads = _table(t.LeadScore), _table(t.ScoreLedgerEntry), _table(t.Lead)
     from_changed: Any = staged
     cause_id: Any = null()
@@ -258,7 +288,8 @@ def write(session: Session, staged: Table, *, company_id: int, model_id: int,
         .where(_score_changed(staged))
     )
     count = _written(session, insert(ledger).from_select(LEDGER_COLUMNS, changed))
-    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes)
+    gone = _gone(session, scores, leads, staged, company_id, model_id, lead_filter, causes,
+                 scored)
     if gone is not None:
         removed_cause: Any = null()
         if causes is not None:
@@ -315,9 +346,9 @@ def newly_sales_ready(session: Session, staged: Table, company_id: int) -> list[
 
 
 def tune_for_bulk(session: Session) -> None:
-    """PostgreSQL: no JIT (compiling these wide expressions costs more than it saves) and room
-    for the hash aggregates and sorts (at a million leads they spill to disk with less), for
-    this transaction only."""
+    """PostgreSQL, for this transaction only: no JIT (for a batch's few leads, compiling these
+    wide expressions costs more than it saves; `stage` turns it on over every lead) and room
+    for the hash aggregates and sorts (at a million leads they spill to disk with less)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '128MB'"))

@@ -40,12 +40,13 @@ from leadflow.scoring.model import Bounds, Condition, Rule, ScoringModel
 from leadflow.scoring.schema import BUILTIN_SCHEMA, Schema
 from leadflow.scoring.sql_behaviour import BehaviourCounts, behaviour_counts
 from leadflow.scoring.sql_exprs import condition_matches
+from leadflow.scoring.sql_fence import fenced
 from leadflow.scoring.sql_paths import Joiner
 from leadflow.scoring.sql_sources import SqlSources
 from leadflow.scoring.sql_time import earliest, plus_days
 from leadflow.scoring.values import to_utc
 
-__all__ = ["SqlSources", "compile_model"]
+__all__ = ["SqlSources", "compile_model", "scored_leads"]
 
 Sql = ColumnElement[Any]
 
@@ -63,11 +64,7 @@ def compile_model(
     first counted interaction to leave its `{days}` window), as `evaluate()` gives it."""
     as_of = to_utc(sources.as_of)
     leads = sources.leads
-    lead_where: list[ColumnElement[bool]] = [leads.c.company_id == sources.company_id]
-    if model.lead_scope != "any":
-        lead_where.append(leads.c.scope == model.lead_scope)
-    if sources.lead_filter is not None:
-        lead_where.append(sources.lead_filter)
+    lead_where = _lead_where(model, sources)
     conditions = [c for rule in model.rules for c in rule.conditions]
     counts = behaviour_counts(sources, schema, lead_where, model.lead_scope, conditions, as_of,
                               expiry=next_change)
@@ -95,6 +92,29 @@ def compile_model(
         .prefix_with("MATERIALIZED")
     )
     return _scored(model, rule_fires, explain, next_change)
+
+
+def scored_leads(model: ScoringModel, sources: SqlSources, schema: Schema = BUILTIN_SCHEMA
+                 ) -> Select[Any] | None:
+    """The ids of the leads `compile_model` gives a row for (its lead scope, audience and
+    `sources.lead_filter`), without scoring them; None when that is every lead the filter
+    lets through (no audience, any scope)."""
+    if model.lead_scope == "any" and not model.audience:
+        return None
+    fixed = _FixedConditions(sources, schema, model.lead_scope, to_utc(sources.as_of))
+    audience = [fixed.holds(c) for c in model.audience]  # before reading the joins they add
+    return (select(sources.leads.c.id).select_from(fixed.joiner.from_clause)
+            .where(*_lead_where(model, sources), *audience))
+
+
+def _lead_where(model: ScoringModel, sources: SqlSources) -> list[ColumnElement[bool]]:
+    leads = sources.leads
+    where: list[ColumnElement[bool]] = [leads.c.company_id == sources.company_id]
+    if model.lead_scope != "any":
+        where.append(leads.c.scope == model.lead_scope)
+    if sources.lead_filter is not None:
+        where.append(sources.lead_filter)
+    return where
 
 
 def _next_change(conditions: list[Condition], counts: BehaviourCounts | None,
@@ -244,9 +264,12 @@ def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool, next_cha
         *fires,
         cast(unbounded, Integer).label("unbounded"),
     ).subquery("totals")
-    scored = select(
+    # Fenced: merged into the query reading it, the score expression would be repeated
+    # wherever the score is read (grade, sales-ready, the comparison with the stored score),
+    # a whole sum over the rules each time.
+    scored = fenced(select(
         totals, cast(_clamp(totals.c.unbounded, model.bounds), Integer).label("score")
-    ).subquery("scored")
+    )).subquery("scored")
     score = scored.c.score
     ready: Sql = literal(False)
     if model.sales_ready_score is not None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Select, Table, and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,7 +24,7 @@ from leadflow.db import tables as t
 from leadflow.db.types import utcnow
 from leadflow.domain.settings import effective_settings
 from leadflow.scoring.schema import Schema
-from leadflow.scoring.sql import compile_model
+from leadflow.scoring.sql import compile_model, scored_leads
 from leadflow.services import events, stage_changes
 from leadflow.services.scoring.catalog import LiveModel, company_schema, live_models
 from leadflow.services.scoring.rescore import AUTO_PROMOTE_REASON, Summary, mark_sales_ready
@@ -80,11 +81,12 @@ class BulkRescorer:
                               compile_model(model.model, sources, schema, next_change=True),
                               model_id=model.row.id, version_id=model.version.id,
                               every_lead=touched is None)
-            self._announce(staged, model, lead_filter, touched)
+            scored = scored_leads(model.model, sources, schema) if touched is None else None
+            self._announce(staged, model, lead_filter, touched, scored)
             summary.changed += db.write(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
                 version_id=model.version.id, version=model.version.version, cause=cause,
-                now=self.now, lead_filter=lead_filter, causes=touched)
+                now=self.now, lead_filter=lead_filter, causes=touched, scored=scored)
             ready = db.newly_sales_ready(self.session, staged, self.company.id)
             db.unstage(self.session, staged)
             self.session.expire_all()  # stored scores changed under the ORM's feet
@@ -112,13 +114,14 @@ class BulkRescorer:
             events.wanted(self.session, self.company.id, kind) for kind in FLAG_EVENTS)
 
     def _announce(self, staged: Table, model: LiveModel,
-                  lead_filter: ColumnElement[bool] | None, touched: Table | None) -> None:
+                  lead_filter: ColumnElement[bool] | None, touched: Table | None,
+                  scored: Select[Any] | None) -> None:
         """`lead.score_changed` for every score about to change, when a webhook wants it."""
         if not events.wanted(self.session, self.company.id, "lead.score_changed"):
             return
         for lead_id, old_score, old_grade, new_score, new_grade in db.score_changes(
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
-                lead_filter=lead_filter, causes=touched):
+                lead_filter=lead_filter, causes=touched, scored=scored):
             events.score_changed(self.session, self.company.id, lead_id, model.row.id,
                                  (old_score, old_grade), (new_score, new_grade), self.now)
 
