@@ -315,3 +315,47 @@ def test_rescoring_some_leads_in_the_database_removes_scores_as_lead_by_lead(
     assert results[1] == results[0]
     removals = [e for e in results[1]["ledger"] if e[0] == moved_id and e[4] is None]
     assert removals and removals[-1][6:] == ("interaction", 7)
+
+
+AUDIENCE = """\
+MODEL "Big accounts only" KEY 'big' SALES READY AT 30
+AUDIENCE Account WHERE employees >= 500
+RULE "Clicks" +5 LIMIT 6
+  WHEN EACH EmailClicked WITHIN 30 DAYS
+RULE "Executives" +15
+  WHEN Contact WHERE job_title IN ('ceo', 'cto')
+"""
+
+
+@pytest.mark.parametrize("listening", [False, True])
+def test_bulk_rescore_removes_the_scores_of_leads_that_leave_the_audience(
+    db: Database, listening: bool
+) -> None:
+    """Over every lead only changed scores are staged; a lead whose account shrinks below the
+    audience loses its score, with a ledger entry, as rescoring lead by lead does.
+    `listening`: a webhook wants `lead.score_changed`, so the removals are also announced."""
+    with db.transaction() as session:
+        company = world_company(session, f"bulk-audience-{listening}", 5)
+        company_id = company.id
+        publish(session, company_id, AUDIENCE)
+        if listening:
+            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
+                                              url="https://crm.example/hooks",
+                                              events=["lead.score_changed"], secret="whsec_x"))
+        one_by_one(session, company)
+        big = session.scalars(select(t.Account).where(t.Account.company_id == company_id,
+                                                      t.Account.employees >= 500)).all()
+        scored_before = len(stored(session, company_id)["scores"])
+    assert big and scored_before
+
+    def prepare(session: Session, company: t.Company) -> None:
+        account = session.get(t.Account, big[0].id)
+        assert account is not None
+        account.employees = 10  # its leads leave the audience
+        session.flush()
+
+    by_lead, bulk = both_ways(db, company_id, prepare)
+    assert bulk == by_lead
+    assert len(bulk["scores"]) < scored_before
+    removed = {e[0] for e in bulk["ledger"] if e[4] is None and e[6] == "rescore"}
+    assert removed and all((lead_id, "big") not in bulk["scores"] for lead_id in removed)

@@ -4,8 +4,6 @@ statements inside the database. No row travels through Python."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -145,27 +143,12 @@ def stage(session: Session, query: Select[Any], *, model_id: int, version_id: in
     )
     if every_lead:  # only the rows a later statement reads: most scores do not change
         rows = rows.where(or_(differs, computed.c.sales_ready.is_(True)))
-        with _jit(session):
-            connection.execute(CreateTableAs(rows, STAGED.name, temporary=True))
+        connection.execute(CreateTableAs(rows, STAGED.name, temporary=True))
     else:
         STAGED.create(connection)
         connection.execute(insert(STAGED).from_select([c.name for c in STAGED.c], rows))
     _analyze(session, STAGED)
     return STAGED
-
-
-@contextmanager
-def _jit(session: Session) -> Iterator[None]:
-    """PostgreSQL: JIT compilation for one statement over every lead (`tune_for_bulk` turns
-    it off for the rest). At a million leads, compiling the query's wide expressions to
-    machine code takes a fraction of a second and saves seconds of evaluating them. (When the
-    statement fails, the transaction is over and the setting with it.)"""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        session.execute(text("SET LOCAL jit = on"))
-    yield
-    if postgres:
-        session.execute(text("SET LOCAL jit = off"))
 
 
 def analyze_scores(session: Session) -> None:
@@ -346,9 +329,9 @@ def newly_sales_ready(session: Session, staged: Table, company_id: int) -> list[
 
 
 def tune_for_bulk(session: Session) -> None:
-    """PostgreSQL, for this transaction only: no JIT (for a batch's few leads, compiling these
-    wide expressions costs more than it saves; `stage` turns it on over every lead) and room
-    for the hash aggregates and sorts (at a million leads they spill to disk with less)."""
+    """PostgreSQL, for this transaction only: no JIT (compiling these wide expressions costs
+    more than it saves, measured at a million leads too) and room for the hash aggregates
+    and sorts (at a million leads they spill to disk with less)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '128MB'"))
