@@ -117,6 +117,13 @@ def publish_both(session: Session, company_id: int) -> None:
     publish(session, company_id, FIT)
 
 
+def subscribe(session: Session, company_id: int, event: str) -> None:
+    """A webhook that wants `event`, so that rescoring reports it lead by lead."""
+    session.add(t.WebhookSubscription(company_id=company_id, key="crm",
+                                      url="https://crm.example/hooks", events=[event],
+                                      secret="whsec_x"))
+
+
 def first_account_lead(session: Session, company_id: int) -> t.Lead:
     lead = session.scalars(select(t.Lead).where(t.Lead.company_id == company_id,
                                                 t.Lead.scope == "account")).first()
@@ -201,9 +208,7 @@ def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
         company_id = company.id
         build(session, company, seed)
         if listening:
-            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
-                                              url="https://crm.example/hooks",
-                                              events=["lead.sales_ready"], secret="whsec_x"))
+            subscribe(session, company_id, "lead.sales_ready")
 
     def prepare(session: Session, company: t.Company) -> None:
         engagement = publish(session, company.id, ENGAGEMENT)
@@ -339,9 +344,7 @@ def test_bulk_rescore_removes_the_scores_of_leads_that_leave_the_audience(
         company_id = company.id
         publish(session, company_id, AUDIENCE)
         if listening:
-            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
-                                              url="https://crm.example/hooks",
-                                              events=["lead.score_changed"], secret="whsec_x"))
+            subscribe(session, company_id, "lead.score_changed")
         one_by_one(session, company)
         big = session.scalars(select(t.Account).where(t.Account.company_id == company_id,
                                                       t.Account.employees >= 500)).all()
