@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     func,
     insert,
     literal,
@@ -352,11 +353,13 @@ def flag_sales_ready(session: Session, company_id: int, lead_ids: list[int], now
         return []
     flagged = [lead_id for lead_id, _ in rows]
     promoted = [lead_id for lead_id, stage in rows if advance and stage == "nurture"]
-    session.execute(update(leads).where(leads.c.id.in_(flagged))
-                    .values(sales_ready=True, sales_ready_at=now, updated_at=now))
+    # One UPDATE for the flag and the stage: each updated lead is a new row version with new
+    # index entries, so a second UPDATE of the promoted leads would cost as much again.
+    stage: Any = leads.c.stage
     if promoted:
-        session.execute(update(leads).where(leads.c.id.in_(promoted))
-                        .values(stage="sales_ready"))
+        stage = case((leads.c.stage == "nurture", literal("sales_ready")), else_=leads.c.stage)
+    session.execute(update(leads).where(leads.c.id.in_(flagged))
+                    .values(sales_ready=True, sales_ready_at=now, updated_at=now, stage=stage))
     moved = set(promoted)
     when = now.isoformat()
     records: list[dict[str, Any]] = []
