@@ -176,7 +176,7 @@ def run(url: str, leads: int, runs: int, reuse: bool = False) -> dict[str, float
         with database.transaction() as session:
             bulk_scores.tune_for_bulk(session)
             sources = bulk_scores.sources(company_id, 0, AS_OF, True, None)
-            query = compile_model(model, sources, BUILTIN_SCHEMA).subquery()
+            query = compile_model(model, sources, BUILTIN_SCHEMA, every_lead=True).subquery()
             session.execute(select(func.count()).select_from(query)).scalar()
 
     def handwritten() -> None:

@@ -58,10 +58,14 @@ def compile_model(
     *,
     explain: bool = False,
     next_change: bool = False,
+    every_lead: bool = False,
 ) -> Select[Any]:
     """One query scoring every lead of `sources.company_id` that `model` applies to; with
     `next_change`, also `next_change_at`: when the score may next change with time alone (the
-    first counted interaction to leave its `{days}` window), as `evaluate()` gives it."""
+    first counted interaction to leave its `{days}` window), as `evaluate()` gives it.
+    `every_lead`: the query will run over a whole company, so the score is computed once per
+    lead in a subquery of its own (see `_scored`); for a few leads that costs more than it
+    saves (measured on SQLite, rescoring batches of interactions)."""
     as_of = to_utc(sources.as_of)
     leads = sources.leads
     lead_where = _lead_where(model, sources)
@@ -91,7 +95,7 @@ def compile_model(
         .cte("rule_fires")
         .prefix_with("MATERIALIZED")
     )
-    return _scored(model, rule_fires, explain, next_change)
+    return _scored(model, rule_fires, explain, next_change, every_lead)
 
 
 def scored_leads(model: ScoringModel, sources: SqlSources, schema: Schema = BUILTIN_SCHEMA
@@ -249,8 +253,8 @@ def _grade(model: ScoringModel, score: Sql) -> Sql:
     return case(*whens, else_=null()) if whens else cast(null(), String)
 
 
-def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool, next_change: bool
-            ) -> Select[Any]:
+def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool, next_change: bool,
+            fence: bool) -> Select[Any]:
     """Sum, clamp, grade and sales-ready over the per-rule fires."""
     fires = [rule_fires.c[f"fires_{i}"] for i in range(len(model.rules))]
     unbounded: Sql = rule_fires.c.adjustment
@@ -264,12 +268,12 @@ def _scored(model: ScoringModel, rule_fires: FromClause, explain: bool, next_cha
         *fires,
         cast(unbounded, Integer).label("unbounded"),
     ).subquery("totals")
-    # Fenced: merged into the query reading it, the score expression would be repeated
-    # wherever the score is read (grade, sales-ready, the comparison with the stored score),
-    # a whole sum over the rules each time.
-    scored = fenced(select(
-        totals, cast(_clamp(totals.c.unbounded, model.bounds), Integer).label("score")
-    )).subquery("scored")
+    # Fenced (over every lead): merged into the query reading it, the score expression would
+    # be repeated wherever the score is read (grade, sales-ready, the comparison with the
+    # stored score), a whole sum over the rules each time.
+    scored_rows = select(
+        totals, cast(_clamp(totals.c.unbounded, model.bounds), Integer).label("score"))
+    scored = (fenced(scored_rows) if fence else scored_rows).subquery("scored")
     score = scored.c.score
     ready: Sql = literal(False)
     if model.sales_ready_score is not None:

@@ -138,25 +138,18 @@ class _LeadContacts:
 def _matches(
     joiner: Joiner, interactions: FromClause, cond: Condition, schema: Schema, as_of: datetime
 ) -> ColumnElement[bool]:
-    """One interaction matches `cond`: its window, type, hops and `where` (not its context).
-
-    The window comes first: a moment comparison is far cheaper than a text one, and most
-    interactions are outside a short window, so the type is compared for fewer of them (the
-    database evaluates these filters once per interaction and aggregate)."""
+    """One interaction matches `cond`: its type, window, hops and `where` (not its context)."""
     entity = schema.entity(cond.root)
     assert entity is not None and entity.type_key is not None
     occurred = interactions.c.occurred_at
-    parts: list[ColumnElement[bool]] = []
+    parts: list[ColumnElement[bool]] = [interactions.c.type == entity.type_key]
     window = cond.window
     if window is not None and window.days is not None:
         parts.append(occurred > literal(as_of - timedelta(days=window.days), occurred.type))
     if window is not None and window.since is not None:
         parts.append(occurred >= literal(midnight_utc(window.since), occurred.type))
-    parts.append(interactions.c.type == entity.type_key)
-    if cond.hops or cond.where:  # else the interaction itself, which is there
-        path = ("i", *cond.hops)
-        parts.append(condition_matches(joiner, path, cond, as_of,
-                                       None if cond.hops else cond.root))
+    path = ("i", *cond.hops)
+    parts.append(condition_matches(joiner, path, cond, as_of, None if cond.hops else cond.root))
     return and_(*parts)
 
 
@@ -174,12 +167,12 @@ def _base_filter(
         starts.setdefault(_type_key(schema, cond), []).append(_window_start(cond, as_of))
     unbounded = sorted(key for key, moments in starts.items() if None in moments)
     by_type: list[ColumnElement[bool]] = []
-    for key in sorted(starts.keys() - set(unbounded)):  # moment first: the cheaper test
-        earliest = min(s for s in starts[key] if s is not None)
-        by_type.append(and_(occurred >= literal(earliest, occurred.type),
-                            interactions.c.type == key))
     if unbounded:
         by_type.append(interactions.c.type.in_(unbounded))
+    for key in sorted(starts.keys() - set(unbounded)):
+        earliest = min(s for s in starts[key] if s is not None)
+        by_type.append(and_(interactions.c.type == key,
+                            occurred >= literal(earliest, occurred.type)))
     return [
         interactions.c.company_id == sources.company_id,
         interactions.c.contact_id.is_not(None),

@@ -78,7 +78,8 @@ class BulkRescorer:
                 self.session, self.company.id, lead_filter)
             sources = db.sources(self.company.id, model.row.id, self.now, reset, lead_filter)
             staged = db.stage(self.session,
-                              compile_model(model.model, sources, schema, next_change=True),
+                              compile_model(model.model, sources, schema, next_change=True,
+                                            every_lead=touched is None),
                               model_id=model.row.id, version_id=model.version.id,
                               every_lead=touched is None)
             scored = scored_leads(model.model, sources, schema) if touched is None else None
