@@ -192,6 +192,21 @@ def both_ways(db: Database, company_id: int, prepare: Any) -> tuple[dict[str, An
     return results[0], results[1]
 
 
+def lead_by_lead_then_in_database(db: Database, monkeypatch: pytest.MonkeyPatch,
+                                  company_id: int, act: Any) -> list[Any]:
+    """What `act(session, company)` returns when the Rescorer works lead by lead, then when it
+    hands even one lead to the compiled query; each run is rolled back."""
+    results = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(rescore, "IN_DATABASE_FROM", threshold)
+        with db.sessions() as session:
+            company = session.get(t.Company, company_id)
+            assert company is not None
+            results.append(act(session, company))
+            session.rollback()
+    return results
+
+
 @pytest.mark.parametrize(("selection", "listening"),
                          [("all", False), ("context", False), ("all", True)])
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -266,16 +281,12 @@ def test_activity_of_many_contacts_is_scored_in_the_database_as_lead_by_lead(
             latest[row.contact_id] = (row.account_id, row.id)
         touched = dict(list(latest.items())[:25])
 
-    results = []
-    for threshold in (10**9, 1):
-        monkeypatch.setattr(rescore, "IN_DATABASE_FROM", threshold)
-        with db.sessions() as session:
-            company = session.get(t.Company, company_id)
-            assert company is not None
-            summary = Rescorer(session, company, NOW).activity(touched)
-            session.flush()
-            results.append((summary.leads, summary.changed, stored(session, company_id)))
-            session.rollback()
+    def act(session: Session, company: t.Company) -> tuple[Any, ...]:
+        summary = Rescorer(session, company, NOW).activity(touched)
+        session.flush()
+        return summary.leads, summary.changed, stored(session, company_id)
+
+    results = lead_by_lead_then_in_database(db, monkeypatch, company_id, act)
     assert results[1] == results[0]
     assert any(entry[7] is not None for entry in results[1][2]["ledger"])
 
@@ -292,9 +303,7 @@ def test_rescoring_some_leads_in_the_database_removes_scores_as_lead_by_lead(
         company = world_company(session, f"bulk-some-{listening}", 13)
         company_id = company.id
         if listening:
-            session.add(t.WebhookSubscription(company_id=company_id, key="crm",
-                                              url="https://crm.example/hooks",
-                                              events=["lead.score_changed"], secret="whsec_x"))
+            subscribe(session, company_id, "lead.score_changed")
         publish_both(session, company_id)
         one_by_one(session, company)
         moved_id = first_account_lead(session, company_id).id
@@ -302,21 +311,17 @@ def test_rescoring_some_leads_in_the_database_removes_scores_as_lead_by_lead(
             t.Lead.company_id == company_id, t.Lead.id != moved_id).order_by(t.Lead.id)
             .limit(5)))
 
-    results = []
-    for threshold in (10**9, 1):
-        monkeypatch.setattr(rescore, "IN_DATABASE_FROM", threshold)
-        with db.sessions() as session:
-            company = session.get(t.Company, company_id)
-            assert company is not None
-            lead = session.get(t.Lead, moved_id)
-            assert lead is not None
-            lead.scope = "contact"  # the account-scope model no longer scores it
-            session.flush()
-            causes = {lead_id: 7 for lead_id in [moved_id, *others]}
-            Rescorer(session, company, NOW).leads(causes, "interaction", cause_ids=causes)
-            session.flush()
-            results.append(stored(session, company_id))
-            session.rollback()
+    def act(session: Session, company: t.Company) -> dict[str, Any]:
+        lead = session.get(t.Lead, moved_id)
+        assert lead is not None
+        lead.scope = "contact"  # the account-scope model no longer scores it
+        session.flush()
+        causes = {lead_id: 7 for lead_id in [moved_id, *others]}
+        Rescorer(session, company, NOW).leads(causes, "interaction", cause_ids=causes)
+        session.flush()
+        return stored(session, company_id)
+
+    results = lead_by_lead_then_in_database(db, monkeypatch, company_id, act)
     assert results[1] == results[0]
     removals = [e for e in results[1]["ledger"] if e[0] == moved_id and e[4] is None]
     assert removals and removals[-1][6:] == ("interaction", 7)
