@@ -36,6 +36,25 @@ class TestWindows:
         assert scores(db, m, world(recycled, interactions=hits)) == [2, 3]
         assert scores(db, m, world(recycled, interactions=hits, recycle_resets=False)) == [3, 3]
 
+    def test_leads_sharing_contacts_and_cut_offs(self, db: Database) -> None:
+        # Three account leads over the same two contacts: two recycled at one moment (their
+        # interactions are counted once for both), one at another; a contact-scope lead of
+        # contact 0 recycled at the first moment too, and one not recycled.
+        lately, earlier = AS_OF - timedelta(days=2), AS_OF - timedelta(days=4)
+        leads = [lead(scope="account", account=0, contact=None, recycled_at=lately),
+                 lead(scope="account", account=0, contact=None, recycled_at=lately),
+                 lead(scope="account", account=0, contact=None, recycled_at=earlier),
+                 lead(contact=0, recycled_at=lately), lead(contact=1)]
+        w = world(leads, accounts=[account()], contacts=[contact(account=0), contact(account=0)],
+                  interactions=[hit(contact=0, days_ago=1), hit(contact=1, days_ago=3),
+                                hit(contact=1, days_ago=1), hit(contact=0, days_ago=5)])
+        m = rule("EACH EmailClicked WITHIN 30 DAYS")
+        assert scores(db, m, w) == [2, 2, 3, 1, 2]
+        assert scores(db, m, world(leads, accounts=[account()],
+                                   contacts=[contact(account=0), contact(account=0)],
+                                   interactions=w.interactions, recycle_resets=False)
+                      ) == [4, 4, 4, 2, 2]
+
     def test_next_change_is_the_first_counted_interaction_to_leave_its_window(
             self, db: Database) -> None:
         # 10.5 days + a microsecond ago, in a 15-day window: it expires 4.5 days minus a

@@ -5,8 +5,8 @@ One pass over the interactions counts, for every behaviour condition of the mode
 (campaign, program, the campaign's program). Leads then add up the groups of their contacts
 (the lead's contact, or every contact of an account-scope lead's account) whose context fits
 the lead (docs/scoring-language.md §6.4). Leads with a `behavior_since` cut-off (recycled
-leads, few) are counted straight from their interactions instead, since the cut-off differs
-per lead.
+leads, few) add up groups of their own: per contact, cut-off moment and context, read by index
+from the interactions since that moment.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def behaviour_counts(
     tracked = {c for c in conditions if expiry and _expires(c)}
     parts = [_from_contact_groups(sources, schema, pairs, conditions, names, as_of, tracked)]
     if sources.behavior_since is not None:
-        parts.append(_from_own_interactions(sources, schema, pairs, conditions, names, as_of,
-                                            tracked))
+        parts.append(_from_contact_groups(sources, schema, pairs, conditions, names, as_of,
+                                          tracked, recycled=True))
     query = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
     return BehaviourCounts(query.cte("behaviour"), names)
 
@@ -217,33 +217,23 @@ def _from_contact_groups(
     names: dict[Condition, str],
     as_of: datetime,
     tracked: set[Condition],
+    recycled: bool = False,
 ) -> Any:
-    """Counts for leads without a cut-off, from per-contact, per-context groups."""
+    """Counts per lead from per-contact, per-context groups of interactions. For leads with a
+    cut-off (`recycled`), each group also has a cut-off: the interactions of one contact since
+    one moment, counted once however many leads share that contact and moment (the leads of
+    one account recycled together)."""
     keys = list(dict.fromkeys(_counting_key(c) for c in conditions))
     tracked_keys = {_counting_key(c) for c in tracked}
     by_context = any(c.context == "lead" for c in conditions)
-    interactions = sources.interactions.alias("i")
-    joiner = Joiner(sources, schema, interactions, keys[0].root, label="i")
-    group_by: list[Sql] = [interactions.c.contact_id]
-    if by_context:  # the campaign's program is looked up per group below, not per row
-        group_by += [interactions.c.campaign_id, interactions.c.program_id]
-    # INTEGER counts: summed per lead below, a sum of BIGINT would be NUMERIC (slow, wide).
-    counts = [cast(func.count().filter(_matches(joiner, interactions, k, schema, as_of)),
-                   Integer).label(f"k{i}")
-              for i, k in enumerate(keys)]
-    counts += [func.min(interactions.c.occurred_at)
-               .filter(_matches(joiner, interactions, k, schema, as_of)).label(f"f{i}")
-               for i, k in enumerate(keys) if k in tracked_keys]
-    where = _base_filter(sources, schema, interactions, keys, as_of)
-    if sources.lead_filter is not None:
-        scored = pairs.query().subquery("scored_contacts")
-        where.append(interactions.c.contact_id.in_(select(scored.c.contact_id)))
-    # MATERIALIZED: aggregate the interactions on their own (one scan, hash aggregate); left
-    # to itself the planner may walk an index in contact order instead, far slower.
-    groups = (select(*group_by, *counts).select_from(joiner.from_clause).where(*where)
-              .group_by(*group_by).cte("contact_groups").prefix_with("MATERIALIZED"))
-    lc = pairs.query(recycled=False).subquery("lead_contacts")
-    pair_from = lc.join(groups, groups.c.contact_id == lc.c.contact_id)
+    lc = pairs.query(recycled=recycled).subquery("recycled_contacts" if recycled
+                                                  else "lead_contacts")
+    groups = _contact_groups(sources, schema, pairs, keys, tracked_keys, as_of, by_context,
+                             lc if recycled else None)
+    on = groups.c.contact_id == lc.c.contact_id
+    if recycled:
+        on = and_(on, groups.c.since == lc.c.since)
+    pair_from = lc.join(groups, on)
     context: Sql = literal(True)
     if by_context:
         via = sources.campaigns.alias("via_campaign")
@@ -254,7 +244,7 @@ def _from_contact_groups(
                    *[groups.c[f"k{i}"] for i in range(len(keys))],
                    *[groups.c[f"f{i}"] for i, k in enumerate(keys) if k in tracked_keys])
             .select_from(pair_from)
-            .subquery("pairs"))
+            .subquery("recycled_pairs" if recycled else "pairs"))
     key_index = {k: i for i, k in enumerate(keys)}
     columns = []
     for cond in conditions:
@@ -269,34 +259,43 @@ def _from_contact_groups(
     return select(pair.c.lead_id, *columns).group_by(pair.c.lead_id)
 
 
-def _from_own_interactions(
+def _contact_groups(
     sources: SqlSources,
     schema: Schema,
     pairs: _LeadContacts,
-    conditions: Sequence[Condition],
-    names: dict[Condition, str],
+    keys: list[Condition],
+    tracked_keys: set[Condition],
     as_of: datetime,
-    tracked: set[Condition],
-) -> Any:
-    """Counts for leads with a cut-off (`behavior_since`), straight from their interactions."""
-    lc = pairs.query(recycled=True).subquery("recycled_contacts")
-    interactions: FromClause = sources.interactions.alias("ri")
-    start = lc.join(interactions, interactions.c.contact_id == lc.c.contact_id)
-    joiner = Joiner(sources, schema, interactions, conditions[0].root, label="i",
-                    from_clause=start)
-    campaign, _ = joiner.reach(("i", "campaign"))
-    context = _in_context(lc.c.campaign_id, lc.c.program_id, interactions.c.campaign_id,
-                          interactions.c.program_id, campaign.c.program_id)
-    columns = []
-    for cond in conditions:
-        match = _matches(joiner, interactions, cond, schema, as_of)
-        if cond.context == "lead":
-            match = and_(match, context)
-        columns.append(cast(func.count().filter(match), Integer).label(names[cond]))
-        if cond in tracked:
-            columns.append(func.min(interactions.c.occurred_at).filter(match)
-                           .label(f"{names[cond]}_first"))
-    where = _base_filter(sources, schema, interactions, conditions, as_of)
-    where.append(interactions.c.occurred_at >= lc.c.since)
-    return (select(lc.c.lead_id, *columns).select_from(joiner.from_clause).where(*where)
-            .group_by(lc.c.lead_id))
+    by_context: bool,
+    cut_offs: FromClause | None,
+) -> CTE:
+    """One row per contact (and cut-off moment, with `cut_offs`: pairs with a `since`) and
+    marketing context: how many of its interactions match each counting key (`k<i>`) and,
+    for tracked keys, the earliest that does (`f<i>`)."""
+    interactions = sources.interactions.alias("ri" if cut_offs is not None else "i")
+    where = _base_filter(sources, schema, interactions, keys, as_of)
+    group_by: list[Sql] = [interactions.c.contact_id]
+    start: FromClause = interactions
+    if cut_offs is not None:  # each contact and cut-off once, however many leads share them
+        moments = select(cut_offs.c.contact_id, cut_offs.c.since).distinct().subquery("cut_offs")
+        start = moments.join(interactions, interactions.c.contact_id == moments.c.contact_id)
+        where.append(interactions.c.occurred_at >= moments.c.since)
+        group_by.append(moments.c.since)
+    elif sources.lead_filter is not None:
+        scored = pairs.query().subquery("scored_contacts")
+        where.append(interactions.c.contact_id.in_(select(scored.c.contact_id)))
+    if by_context:  # the campaign's program is looked up per group, not per row
+        group_by += [interactions.c.campaign_id, interactions.c.program_id]
+    joiner = Joiner(sources, schema, interactions, keys[0].root, label="i", from_clause=start)
+    # INTEGER counts: summed per lead, a sum of BIGINT would be NUMERIC (slow, wide).
+    counts = [cast(func.count().filter(_matches(joiner, interactions, k, schema, as_of)),
+                   Integer).label(f"k{i}")
+              for i, k in enumerate(keys)]
+    counts += [func.min(interactions.c.occurred_at)
+               .filter(_matches(joiner, interactions, k, schema, as_of)).label(f"f{i}")
+               for i, k in enumerate(keys) if k in tracked_keys]
+    name = "cut_off_groups" if cut_offs is not None else "contact_groups"
+    # MATERIALIZED: aggregate the interactions on their own (one scan, hash aggregate); left
+    # to itself the planner may walk an index in contact order instead, far slower.
+    return (select(*group_by, *counts).select_from(joiner.from_clause).where(*where)
+            .group_by(*group_by).cte(name).prefix_with("MATERIALIZED"))
