@@ -148,8 +148,10 @@ def _matches(
         parts.append(occurred > literal(as_of - timedelta(days=window.days), occurred.type))
     if window is not None and window.since is not None:
         parts.append(occurred >= literal(midnight_utc(window.since), occurred.type))
-    path = ("i", *cond.hops)
-    parts.append(condition_matches(joiner, path, cond, as_of, None if cond.hops else cond.root))
+    if cond.hops or cond.where:  # else: the interaction itself, which exists
+        path = ("i", *cond.hops)
+        parts.append(condition_matches(joiner, path, cond, as_of,
+                                       None if cond.hops else cond.root))
     return and_(*parts)
 
 
