@@ -175,7 +175,7 @@ def run(url: str, leads: int, runs: int, reuse: bool = False) -> dict[str, float
     def compiled() -> None:
         with database.transaction() as session:
             bulk_scores.tune_for_bulk(session)
-            sources = bulk_scores.sources(company_id, 0, AS_OF, True, None)
+            sources = bulk_scores.sources(company_id, 0, AS_OF, True, None, database.dialect)
             query = compile_model(model, sources, BUILTIN_SCHEMA, every_lead=True).subquery()
             session.execute(select(func.count()).select_from(query)).scalar()
 

@@ -82,7 +82,10 @@ def both(db: Database, m: ScoringModel, w: World, as_of: datetime = AS_OF,
             keep = lead_filter(written)
             expected = {k: v for k, v in expected.items() if k in keep}
             sources = sources_for(written, as_of, lead_filter=_in(keep))
-        else:
+        else:  # both ways of reading the company's interactions (SqlSources.scan_by_type)
+            by_type = sql_results(session, m, sources_for(written, as_of, scan_by_type=True),
+                                  SCHEMA)
+            assert by_type == expected
             sources = sources_for(written, as_of)
         actual = sql_results(session, m, sources, SCHEMA)
         session.rollback()

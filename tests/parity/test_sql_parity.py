@@ -35,6 +35,10 @@ def test_compiled_sql_scores_every_lead_as_evaluate_does(
     with db.sessions() as session:
         written = write_world(session, world)
         expected = evaluated_results(model, load_facts(session, written), AS_OF, SCHEMA)
-        actual = sql_results(session, model, sources_for(written, AS_OF), SCHEMA)
+        # Both ways of reading the interactions of the whole company (SqlSources.scan_by_type).
+        in_one_pass, by_type = (
+            sql_results(session, model, sources_for(written, AS_OF, scan_by_type=by_type),
+                        SCHEMA) for by_type in (False, True))
         session.rollback()
-    assert actual == expected
+    assert in_one_pass == expected
+    assert by_type == expected

@@ -168,7 +168,8 @@ def _facts(lead: Record, contacts: dict[int, Record], interactions: dict[int, Re
 # --------------------------------------------------------------------------- scoring both ways
 
 
-def sources_for(written: Written, as_of: datetime, lead_filter: Any = None) -> SqlSources:
+def sources_for(written: Written, as_of: datetime, lead_filter: Any = None,
+                scan_by_type: bool = False) -> SqlSources:
     """The SQL sources of a written world (the real tables)."""
     leads = t.Lead.__table__
     return SqlSources(
@@ -179,6 +180,7 @@ def sources_for(written: Written, as_of: datetime, lead_filter: Any = None) -> S
         company_id=written.company_id, as_of=as_of,
         behavior_since=leads.c.recycled_at if written.recycle_resets else None,
         adjustments=_adjustments(written.adjustments), lead_filter=lead_filter,
+        scan_by_type=scan_by_type,
     )
 
 

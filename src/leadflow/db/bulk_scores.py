@@ -41,8 +41,10 @@ LEDGER_COLUMNS = ("company_id", "lead_id", "model_id", "version", "old_score", "
 
 
 def sources(company_id: int, model_id: int, as_of: datetime, behaviour_reset: bool,
-            lead_filter: ColumnElement[bool] | None) -> SqlSources:
-    """What the compiled query reads: leadflow's tables and the model's manual adjustments."""
+            lead_filter: ColumnElement[bool] | None, dialect: str) -> SqlSources:
+    """What the compiled query reads: leadflow's tables and the model's manual adjustments.
+    On PostgreSQL the interactions of a whole company are read by type, from the covering
+    index ix_interactions_type_time (`SqlSources.scan_by_type`)."""
     adjustments = t.ScoreAdjustment.__table__
     manual = (select(adjustments.c.lead_id, adjustments.c.points.label("adjustment"))
               .where(adjustments.c.company_id == company_id, adjustments.c.model_id == model_id)
@@ -55,7 +57,7 @@ def sources(company_id: int, model_id: int, as_of: datetime, behaviour_reset: bo
         emails=t.MarketingEmail.__table__, interactions=t.Interaction.__table__,
         company_id=company_id, as_of=as_of,
         behavior_since=leads.c.recycled_at if behaviour_reset else None,
-        adjustments=manual, lead_filter=lead_filter,
+        adjustments=manual, lead_filter=lead_filter, scan_by_type=dialect == "postgresql",
     )
 
 

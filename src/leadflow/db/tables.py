@@ -257,6 +257,11 @@ class Interaction(Base):
               "occurred_at"),
         Index("ix_interactions_account_type_time", "company_id", "account_id", "type",
               "occurred_at"),
+        # PostgreSQL only (migration 0008): scoring every lead of a company reads each type's
+        # window of interactions from this index alone (scoring/sql_behaviour.py, _by_type).
+        Index("ix_interactions_type_time", "company_id", "type", "occurred_at",
+              postgresql_include=["contact_id", "campaign_id", "program_id"]
+              ).ddl_if(dialect="postgresql"),
         Index("ix_interactions_visitor", "company_id", "visitor_id"),
         Index("ix_interactions_lead", "company_id", "lead_id"),
         Index("ix_interactions_fingerprint", "company_id", "fingerprint"),

@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    Column,
     FromClause,
     Integer,
+    String,
     and_,
     case,
     cast,
@@ -28,7 +30,9 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 
 from leadflow.scoring.model import Condition
@@ -164,23 +168,68 @@ def _base_filter(
     earliest of those windows (most of a year of history is outside a 30-day window: those
     rows are dropped by the scan instead of reaching the aggregate)."""
     occurred = interactions.c.occurred_at
-    starts: dict[str, list[datetime | None]] = {}
-    for cond in conditions:
-        starts.setdefault(_type_key(schema, cond), []).append(_window_start(cond, as_of))
-    unbounded = sorted(key for key, moments in starts.items() if None in moments)
-    by_type: list[ColumnElement[bool]] = []
-    if unbounded:
-        by_type.append(interactions.c.type.in_(unbounded))
-    for key in sorted(starts.keys() - set(unbounded)):
-        earliest = min(s for s in starts[key] if s is not None)
-        by_type.append(and_(interactions.c.type == key,
-                            occurred >= literal(earliest, occurred.type)))
+    starts = _type_starts(schema, conditions, as_of)
+    unbounded = [key for key, start in starts if start is None]
+    by_type: list[ColumnElement[bool]] = [interactions.c.type.in_(unbounded)] if unbounded else []
+    by_type += [and_(interactions.c.type == key, occurred >= literal(start, occurred.type))
+                for key, start in starts if start is not None]
     return [
         interactions.c.company_id == sources.company_id,
         interactions.c.contact_id.is_not(None),
         or_(*by_type),
         occurred <= literal(as_of, occurred.type),
     ]
+
+
+def _type_starts(schema: Schema, conditions: Sequence[Condition], as_of: datetime
+                 ) -> list[tuple[str, datetime | None]]:
+    """Each interaction type some condition counts, with the earliest moment any of them
+    counts from (None: one has no window), by type key."""
+    starts: dict[str, list[datetime | None]] = {}
+    for cond in conditions:
+        starts.setdefault(_type_key(schema, cond), []).append(_window_start(cond, as_of))
+    return [(key, None if None in moments else min(m for m in moments if m is not None))
+            for key, moments in sorted(starts.items())]
+
+
+def _by_type(sources: SqlSources, schema: Schema, keys: Sequence[Condition], as_of: datetime
+             ) -> FromClause:
+    """The company's interactions that some key could count, as one SELECT per type over the
+    window of that type (`SqlSources.scan_by_type`). Each reads only the columns its type's
+    keys read, the others are NULL: on PostgreSQL a type whose keys read no more than the
+    columns of ix_interactions_type_time is read from that index alone, from its window on."""
+    table = sources.interactions
+    base = {"type", "occurred_at", "contact_id", "campaign_id", "program_id"}
+    read: dict[str, set[str]] = {}
+    for key in keys:
+        probe = table.alias("probe")
+        joiner = Joiner(sources, schema, probe, key.root, label="i")
+        match = _matches(joiner, probe, key, schema, as_of)
+        read.setdefault(_type_key(schema, key), set(base)).update(
+            column.name for clause in (match, joiner.from_clause)
+            for column in visitors.iterate(clause)
+            if isinstance(column, Column) and column.table is probe)
+    columns = [c for c in table.c if c.name in set().union(*read.values())]
+    occurred = table.c.occurred_at
+    branches = []
+    for type_key, start in _type_starts(schema, keys, as_of):
+        where = [table.c.company_id == sources.company_id, table.c.contact_id.is_not(None),
+                 table.c.type == type_key, occurred <= literal(as_of, occurred.type)]
+        if start is not None:
+            where.append(occurred >= literal(start, occurred.type))
+        branches.append(select(*(c if c.name in read[type_key] else _null_of(c)
+                                 for c in columns)).where(*where))
+    typed = union_all(*branches) if len(branches) > 1 else branches[0]
+    return typed.subquery("i")
+
+
+def _null_of(column: ColumnElement[Any]) -> Sql:
+    """NULL in place of `column` in one SELECT of a UNION ALL: of the column's type, so that
+    PostgreSQL reads the union as one append of its parts (parallel, unused columns never
+    read), and without a length (a VARCHAR(2000) NULL makes it take every row for that wide
+    and sort where it would hash)."""
+    type_ = String() if isinstance(column.type, String) else column.type
+    return cast(null(), type_).label(column.key)
 
 
 def _window_start(cond: Condition, as_of: datetime) -> datetime | None:
@@ -274,8 +323,12 @@ def _contact_groups(
     """One row per contact (and cut-off moment, with `cut_offs`: pairs with a `since`) and
     marketing context: how many of its interactions match each counting key (`k<i>`) and,
     for tracked keys, the earliest that does (`f<i>`)."""
-    interactions = sources.interactions.alias("ri" if cut_offs is not None else "i")
-    where = _base_filter(sources, schema, interactions, keys, as_of)
+    interactions: FromClause
+    if cut_offs is None and sources.lead_filter is None and sources.scan_by_type:
+        interactions, where = _by_type(sources, schema, keys, as_of), []
+    else:
+        interactions = sources.interactions.alias("ri" if cut_offs is not None else "i")
+        where = _base_filter(sources, schema, interactions, keys, as_of)
     group_by: list[Sql] = [interactions.c.contact_id]
     start: FromClause = interactions
     if cut_offs is not None:  # each contact and cut-off once, however many leads share them

@@ -39,6 +39,10 @@ class SqlSources:
       several rows per lead are summed), or None.
     - `lead_filter`: an extra condition over `leads` restricting the leads scored (e.g. the
       leads touched by one interaction), or None for every lead of the company.
+    - `scan_by_type`: over every lead, read the interactions as one range per interaction
+      type, from the earliest window of that type on (PostgreSQL, with the covering index
+      ix_interactions_type_time); else in one pass over the company's interactions (SQLite,
+      which has no such index).
     """
 
     leads: FromClause
@@ -56,6 +60,7 @@ class SqlSources:
     behavior_since: ColumnElement[Any] | None = None
     adjustments: FromClause | None = None
     lead_filter: ColumnElement[bool] | None = None
+    scan_by_type: bool = False
 
     def table_of(self, entity: str) -> FromClause:
         """The table holding records of `entity` (any interaction type → interactions)."""

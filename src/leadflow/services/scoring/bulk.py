@@ -76,7 +76,8 @@ class BulkRescorer:
             lead_filter = self._lead_filter(model, touched, settings)
             reset = bool(settings["lifecycle.recycle_resets_behavior"]) and db.any_recycled(
                 self.session, self.company.id, lead_filter)
-            sources = db.sources(self.company.id, model.row.id, self.now, reset, lead_filter)
+            sources = db.sources(self.company.id, model.row.id, self.now, reset, lead_filter,
+                                 self.session.get_bind().dialect.name)
             staged = db.stage(self.session,
                               compile_model(model.model, sources, schema, next_change=True,
                                             every_lead=touched is None),
