@@ -173,12 +173,15 @@ def _base_filter(
     by_type: list[ColumnElement[bool]] = [interactions.c.type.in_(unbounded)] if unbounded else []
     by_type += [and_(interactions.c.type == key, occurred >= literal(start, occurred.type))
                 for key, start in starts if start is not None]
-    return [
-        interactions.c.company_id == sources.company_id,
-        interactions.c.contact_id.is_not(None),
-        or_(*by_type),
-        occurred <= literal(as_of, occurred.type),
-    ]
+    return [*_of_company(sources, interactions, as_of), or_(*by_type)]
+
+
+def _of_company(sources: SqlSources, interactions: FromClause, as_of: datetime
+                ) -> list[ColumnElement[bool]]:
+    """The company's interactions of a contact, not after as_of."""
+    occurred = interactions.c.occurred_at
+    return [interactions.c.company_id == sources.company_id,
+            interactions.c.contact_id.is_not(None), occurred <= literal(as_of, occurred.type)]
 
 
 def _type_starts(schema: Schema, conditions: Sequence[Condition], as_of: datetime
@@ -213,8 +216,7 @@ def _by_type(sources: SqlSources, schema: Schema, keys: Sequence[Condition], as_
     occurred = table.c.occurred_at
     branches = []
     for type_key, start in _type_starts(schema, keys, as_of):
-        where = [table.c.company_id == sources.company_id, table.c.contact_id.is_not(None),
-                 table.c.type == type_key, occurred <= literal(as_of, occurred.type)]
+        where = [*_of_company(sources, table, as_of), table.c.type == type_key]
         if start is not None:
             where.append(occurred >= literal(start, occurred.type))
         branches.append(select(*(c if c.name in read[type_key] else _null_of(c)
