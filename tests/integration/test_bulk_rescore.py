@@ -236,6 +236,32 @@ def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
     assert any(ready for ready, _, _ in bulk["leads"].values()), "and some sales-ready leads"
 
 
+@pytest.mark.parametrize("listening", [False, True])
+def test_bulk_flagging_without_auto_advance_keeps_each_stage(db: Database,
+                                                            listening: bool) -> None:
+    """`lifecycle.auto_advance_on_sales_ready` off: leads are flagged sales-ready without
+    moving stage, set-based as lead by lead (no stage history, no `lead.stage_changed`)."""
+    with db.transaction() as session:
+        company = t.Company(key=f"bulk-no-advance-{listening}", name="Bulk",
+                            settings={"lifecycle.auto_advance_on_sales_ready": False})
+        session.add(company)
+        session.flush()
+        company_id = company.id
+        build(session, company, 1)
+        if listening:
+            subscribe(session, company_id, "lead.sales_ready")
+
+    def prepare(session: Session, company: t.Company) -> None:
+        publish(session, company.id, ENGAGEMENT)
+        publish(session, company.id, FIT)
+
+    by_lead, bulk = both_ways(db, company_id, prepare)
+    assert bulk == by_lead
+    assert any(ready for ready, _, _ in bulk["leads"].values()), "some sales-ready leads"
+    assert not bulk["history"]
+    assert {kind for kind, _, _ in bulk["events"]} == {"lead.sales_ready"}
+
+
 def test_bulk_rescore_updates_and_removes_stored_scores(db: Database) -> None:
     """Second run: scores already stored, activity added, a lead leaves a model's scope."""
     with db.transaction() as session:

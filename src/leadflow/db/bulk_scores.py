@@ -17,9 +17,11 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -340,48 +342,66 @@ def tune_for_bulk(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '128MB'"))
 
 
-def flag_sales_ready(session: Session, company_id: int, lead_ids: list[int], now: datetime,
-                     advance: bool, reason: str, actor: str) -> list[tuple[int, str]]:
-    """Flag these leads sales-ready with a few statements, as `mark_sales_ready` does one by
-    one: the flag and its time, `nurture → sales_ready` when `advance`, the stage history and
-    the `lead.sales_ready` / `lead.stage_changed` events. Returns (lead, old stage)."""
-    leads, history = _table(t.Lead), _table(t.StageChange)
-    events = _table(t.DomainEvent)
-    rows = [(lead_id, stage) for lead_id, stage in session.execute(
-        select(leads.c.id, leads.c.stage).where(
-            leads.c.company_id == company_id, leads.c.id.in_(lead_ids),
-            leads.c.sales_ready.is_(False)))]
-    if not rows:
+def flag_sales_ready(session: Session, staged: Table, company_id: int, now: datetime,
+                     advance: bool, reason: str, actor: str) -> list[int]:
+    """Flag the staged leads that reach their threshold and are not flagged yet, as
+    `mark_sales_ready` does lead by lead, in one statement each over all of them: the
+    `lead.sales_ready` events, and when `advance` the `nurture → sales_ready` stage history
+    and its `lead.stage_changed` events (read before the leads change), then the flag, its
+    time and the stage. Returns the flagged leads' ids, in order."""
+    leads, history, events = _table(t.Lead), _table(t.StageChange), _table(t.DomainEvent)
+    newly = and_(leads.c.company_id == company_id, leads.c.sales_ready.is_(False),
+                 leads.c.id.in_(select(staged.c.lead_id).where(staged.c.sales_ready.is_(True))))
+    flagged = list(session.scalars(select(leads.c.id).where(newly).order_by(leads.c.id)))
+    if not flagged:
         return []
-    flagged = [lead_id for lead_id, _ in rows]
-    promoted = [lead_id for lead_id, stage in rows if advance and stage == "nurture"]
+    json = _json_object(session)
+    moment, when = literal(now, UTCDateTime()), _text(now.isoformat())
+    promoted = and_(newly, leads.c.stage == "nurture")
+    moved = json(_key("old"), _text("nurture"), _key("new"), _text("sales_ready"))
+    base = [_key("lead_id"), leads.c.id, _key("sales_ready_at"), when]
+    payload: Any = json(*base)
+    if advance:
+        payload = case((leads.c.stage == "nurture", json(*base, _key("stage"), moved)),
+                       else_=payload)
+    event_columns = ["company_id", "type", "lead_id", "payload", "created_at"]
+    session.execute(insert(events).from_select(event_columns, select(
+        literal(company_id), _text("lead.sales_ready"), leads.c.id, payload, moment)
+        .where(newly).order_by(leads.c.id)))
+    if advance:
+        stage_changed = json(_key("lead_id"), leads.c.id, _key("action"), _text("promote"),
+                             _key("stage"), moved, _key("actor"), _text(actor),
+                             _key("reason"), _text(reason), _key("at"), when)
+        session.execute(insert(events).from_select(event_columns, select(
+            literal(company_id), _text("lead.stage_changed"), leads.c.id, stage_changed,
+            moment).where(promoted).order_by(leads.c.id)))
+        session.execute(insert(history).from_select(
+            ["company_id", "lead_id", "action", "from_stage", "to_stage", "actor", "reason", "at"],
+            select(literal(company_id), leads.c.id, _text("promote"), _text("nurture"),
+                   _text("sales_ready"), _text(actor), _text(reason), moment)
+            .where(promoted).order_by(leads.c.id)))
     # One UPDATE for the flag and the stage: each updated lead is a new row version with new
     # index entries, so a second UPDATE of the promoted leads would cost as much again.
     stage: Any = leads.c.stage
-    if promoted:
+    if advance:
         stage = case((leads.c.stage == "nurture", literal("sales_ready")), else_=leads.c.stage)
-    session.execute(update(leads).where(leads.c.id.in_(flagged))
+    session.execute(update(leads).where(newly)
                     .values(sales_ready=True, sales_ready_at=now, updated_at=now, stage=stage))
-    moved = set(promoted)
-    when = now.isoformat()
-    records: list[dict[str, Any]] = []
-    for lead_id, _ in rows:
-        payload: dict[str, Any] = {"lead_id": lead_id, "sales_ready_at": when}
-        if lead_id in moved:
-            payload["stage"] = {"old": "nurture", "new": "sales_ready"}
-        records.append({"company_id": company_id, "type": "lead.sales_ready",
-                        "lead_id": lead_id, "payload": payload, "created_at": now})
-        if lead_id in moved:
-            records.append({"company_id": company_id, "type": "lead.stage_changed",
-                            "lead_id": lead_id, "created_at": now, "payload": {
-                                "lead_id": lead_id, "action": "promote",
-                                "stage": {"old": "nurture", "new": "sales_ready"},
-                                "actor": actor, "reason": reason, "at": when}})
-    connection = session.connection()
-    connection.execute(insert(events), records)
-    if promoted:
-        connection.execute(insert(history), [
-            {"company_id": company_id, "lead_id": lead_id, "action": "promote",
-             "from_stage": "nurture", "to_stage": "sales_ready", "actor": actor,
-             "reason": reason, "at": now} for lead_id in promoted])
-    return rows
+    return flagged
+
+
+def _json_object(session: Session) -> Any:
+    """The database's function building a JSON object from keys and values."""
+    return (func.json_build_object if session.get_bind().dialect.name == "postgresql"
+            else func.json_object)
+
+
+def _key(name: str) -> ColumnElement[str]:
+    """A JSON object's key, written into the statement (a fixed name, never user input)."""
+    return literal_column(f"'{name}'", String)
+
+
+def _text(value: str) -> ColumnElement[str]:
+    """A text value bound as a parameter, typed so that PostgreSQL knows it (JSON builders
+    take arguments of any type)."""
+    return cast(literal(value, String), String)

@@ -89,10 +89,10 @@ class BulkRescorer:
                 self.session, staged, company_id=self.company.id, model_id=model.row.id,
                 version_id=model.version.id, version=model.version.version, cause=cause,
                 now=self.now, lead_filter=lead_filter, causes=touched, scored=scored)
-            ready = db.newly_sales_ready(self.session, staged, self.company.id)
+            ready = self._flag(staged, settings, summary)
             db.unstage(self.session, staged)
-            self.session.expire_all()  # stored scores changed under the ORM's feet
-            self._flag(ready, settings, summary)
+            self.session.expire_all()  # stored scores and flags changed under the ORM's feet
+            self._flag_each(ready, settings, summary)
             if progress is not None:
                 progress(done, len(live))
         if touched is not None:
@@ -127,21 +127,23 @@ class BulkRescorer:
             events.score_changed(self.session, self.company.id, lead_id, model.row.id,
                                  (old_score, old_grade), (new_score, new_grade), self.now)
 
-    def _flag(self, lead_ids: list[int], settings: dict[str, object], summary: Summary) -> None:
-        """Flag the leads that reached a threshold. With nobody listening for the changes
-        (webhooks) and no assignment on sales-ready, a few set-based statements do what
-        `mark_sales_ready` does lead by lead."""
-        if not lead_ids:
-            return
-        if not self._needs_each_lead(settings):
-            for start in range(0, len(lead_ids), READY_CHUNK):
-                rows = db.flag_sales_ready(
-                    self.session, self.company.id, lead_ids[start:start + READY_CHUNK],
-                    self.now, bool(settings["lifecycle.auto_advance_on_sales_ready"]),
-                    AUTO_PROMOTE_REASON, stage_changes.SYSTEM)
-                summary.sales_ready += [lead_id for lead_id, _ in rows]
-            self.session.expire_all()
-            return
+    def _flag(self, staged: Table, settings: dict[str, object], summary: Summary) -> list[int]:
+        """Flag the staged leads that reached a threshold. With nobody listening for the
+        changes (webhooks) and no assignment on sales-ready, a few set-based statements do
+        what `mark_sales_ready` does lead by lead; otherwise the leads to flag one by one
+        (`_flag_each`, after the staged rows are gone)."""
+        if self._needs_each_lead(settings):
+            return db.newly_sales_ready(self.session, staged, self.company.id)
+        summary.sales_ready += db.flag_sales_ready(
+            self.session, staged, self.company.id, self.now,
+            bool(settings["lifecycle.auto_advance_on_sales_ready"]), AUTO_PROMOTE_REASON,
+            stage_changes.SYSTEM)
+        return []
+
+    def _flag_each(self, lead_ids: list[int], settings: dict[str, object],
+                   summary: Summary) -> None:
+        """`mark_sales_ready` for each of these leads, so that webhooks and assignment see
+        every change."""
         for start in range(0, len(lead_ids), READY_CHUNK):
             chunk = lead_ids[start:start + READY_CHUNK]
             for lead in queries.rows_by_id(self.session, self.company.id, t.Lead,
@@ -150,4 +152,3 @@ class BulkRescorer:
                     mark_sales_ready(self.session, lead, dict(settings), self.now)
                     summary.sales_ready.append(lead.id)
             self.session.flush()
-
