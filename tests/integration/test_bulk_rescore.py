@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadflow.db import tables as t
@@ -393,3 +394,35 @@ def test_bulk_rescore_removes_the_scores_of_leads_that_leave_the_audience(
     assert len(bulk["scores"]) < scored_before
     removed = {e[0] for e in bulk["ledger"] if e[4] is None and e[6] == "rescore"}
     assert removed and all((lead_id, "big") not in bulk["scores"] for lead_id in removed)
+
+
+def test_the_database_refuses_a_score_of_another_companys_lead_or_models_version(
+        db: Database) -> None:
+    """The stored scores' composite foreign keys (migration 0009): a score's lead is of the
+    score's company and its version is of the score's model; so is a ledger entry's lead."""
+    with db.transaction() as session:
+        ours, theirs = (world_company(session, key, 1) for key in ("fk-ours", "fk-theirs"))
+        ours_model = publish(session, ours.id, ENGAGEMENT)
+        theirs_model = publish(session, theirs.id, ENGAGEMENT)
+        session.flush()
+        our_lead = session.scalars(select(t.Lead.id).where(t.Lead.company_id == ours.id)).first()
+        their_lead = session.scalars(
+            select(t.Lead.id).where(t.Lead.company_id == theirs.id)).first()
+        assert ours_model.live_version_id and theirs_model.live_version_id
+        score = {"company_id": ours.id, "model_id": ours_model.id, "score": 1,
+                 "version_id": ours_model.live_version_id}
+        refused = [
+            t.LeadScore(**score, lead_id=their_lead),
+            t.LeadScore(**{**score, "version_id": theirs_model.live_version_id},
+                        lead_id=our_lead),
+            t.ScoreLedgerEntry(company_id=ours.id, lead_id=their_lead,
+                               model_id=ours_model.id, version=1, new_score=1, delta=1,
+                               cause="manual"),
+        ]
+        for row in refused:
+            with pytest.raises(IntegrityError), session.begin_nested():
+                session.add(row)
+                session.flush()
+        with session.begin_nested():  # the same rows with matching keys are accepted
+            session.add(t.LeadScore(**score, lead_id=our_lead))
+            session.flush()
