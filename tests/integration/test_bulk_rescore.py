@@ -217,12 +217,8 @@ def test_bulk_rescore_stores_what_rescoring_lead_by_lead_stores(
     """`listening`: a webhook wants sales-ready events, so leads are flagged one by one;
     otherwise set-based. Both store the same."""
     with db.transaction() as session:
-        company = t.Company(key=f"bulk-{seed}-{selection}-{listening}", name="Bulk",
-                            settings={"scoring.model_selection": selection})
-        session.add(company)
-        session.flush()
-        company_id = company.id
-        build(session, company, seed)
+        company_id = world_company(session, f"bulk-{seed}-{selection}-{listening}", seed,
+                                   {"scoring.model_selection": selection}).id
         if listening:
             subscribe(session, company_id, "lead.sales_ready")
 
@@ -243,12 +239,8 @@ def test_bulk_flagging_without_auto_advance_keeps_each_stage(db: Database,
     """`lifecycle.auto_advance_on_sales_ready` off: leads are flagged sales-ready without
     moving stage, set-based as lead by lead (no stage history, no `lead.stage_changed`)."""
     with db.transaction() as session:
-        company = t.Company(key=f"bulk-no-advance-{listening}", name="Bulk",
-                            settings={"lifecycle.auto_advance_on_sales_ready": False})
-        session.add(company)
-        session.flush()
-        company_id = company.id
-        build(session, company, 1)
+        company_id = world_company(session, f"bulk-no-advance-{listening}", 1,
+                                   {"lifecycle.auto_advance_on_sales_ready": False}).id
         if listening:
             subscribe(session, company_id, "lead.sales_ready")
 
