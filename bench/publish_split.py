@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import event, select
 
-from bench.handwritten import BENCH_MODEL
-from bench.scoring_bench import AS_OF, reuse_world
+from bench.scoring_bench import AS_OF, publish_new_version, reuse_world
 from leadflow.db import tables as t
 from leadflow.db.database import Database
-from leadflow.scoring import parse_text
-from leadflow.services.scoring import models
 from leadflow.services.scoring.bulk import BulkRescorer
 
 
@@ -52,11 +48,7 @@ def run(url: str, mode: str) -> None:
     if mode == "first":
         reuse_world(database)
     elif mode == "new-version":
-        model = parse_text(BENCH_MODEL)
-        with database.transaction() as session:
-            models.save(session, company_id,
-                        replace(model, description=f"republished {time.time()}"))
-            models.publish(session, company_id, model.key)
+        publish_new_version(database, company_id)
     timings = timed_statements(database)
     started = time.perf_counter()
     with database.transaction() as session:

@@ -322,15 +322,17 @@ def _table(model: type[t.Base]) -> Table:
 
 
 def newly_sales_ready(session: Session, staged: Table, company_id: int) -> list[int]:
-    """Staged leads that reach their model's threshold and are not flagged yet."""
-    leads = t.Lead.__table__
-    return list(session.scalars(
-        select(staged.c.lead_id)
-        .join(leads, leads.c.id == staged.c.lead_id)
-        .where(staged.c.sales_ready.is_(True), leads.c.company_id == company_id,
-               leads.c.sales_ready.is_(False))
-        .order_by(staged.c.lead_id)
-    ))
+    """Staged leads that reach their model's threshold and are not flagged yet, in order."""
+    leads = _table(t.Lead)
+    return list(session.scalars(select(leads.c.id).where(_newly_ready(staged, company_id))
+                                .order_by(leads.c.id)))
+
+
+def _newly_ready(staged: Table, company_id: int) -> ColumnElement[bool]:
+    """The lead is staged sales-ready and not flagged yet."""
+    leads = _table(t.Lead)
+    return and_(leads.c.company_id == company_id, leads.c.sales_ready.is_(False),
+                leads.c.id.in_(select(staged.c.lead_id).where(staged.c.sales_ready.is_(True))))
 
 
 def tune_for_bulk(session: Session) -> None:
@@ -350,9 +352,8 @@ def flag_sales_ready(session: Session, staged: Table, company_id: int, now: date
     and its `lead.stage_changed` events (read before the leads change), then the flag, its
     time and the stage. Returns the flagged leads' ids, in order."""
     leads, history, events = _table(t.Lead), _table(t.StageChange), _table(t.DomainEvent)
-    newly = and_(leads.c.company_id == company_id, leads.c.sales_ready.is_(False),
-                 leads.c.id.in_(select(staged.c.lead_id).where(staged.c.sales_ready.is_(True))))
-    flagged = list(session.scalars(select(leads.c.id).where(newly).order_by(leads.c.id)))
+    newly = _newly_ready(staged, company_id)
+    flagged = newly_sales_ready(session, staged, company_id)
     if not flagged:
         return []
     json = _json_object(session)
